@@ -1,0 +1,495 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, plumber.hosting contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: r_package
+short_description: Install or remove one R package
+version_added: 0.1.0
+description:
+  - Installs, upgrades or removes one R package on the target, idempotently.
+  - Reads the installed version from every library of R's C(.libPaths) (and O(lib)) first, also in check mode,
+    and only installs when it does not satisfy O(version).
+  - Prefers Debian's prebuilt C(r-cran-<name>) package when its candidate version satisfies O(version); installing it
+    takes seconds where compiling from source takes minutes.
+  - Otherwise installs from source from the CRAN-like repositories O(repos) with C(install.packages), and falls back to
+    CRAN's archive (C(<repo>/src/contrib/Archive/<name>/)) for a version that the repositories no longer offer.
+  - Runs R as C(Rscript --vanilla) with C(LC_ALL=C).
+author:
+  - plumber.hosting contributors (@plumber-hosting)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the installed version, the Debian candidate and the repositories' indexes, and reports what would change.
+  diff_mode:
+    support: full
+  platform:
+    platforms: debian
+requirements:
+  - R (C(Rscript)) on the target, for example from Debian's C(r-base-core) package.
+  - A C compiler and the headers of the package's system dependencies on the target, for packages compiled from source.
+options:
+  name:
+    description:
+      - Name of the R package, such as C(plumber) or C(data.table).
+      - Letters, digits and dots, starting with a letter and not ending with a dot, as R requires.
+    type: str
+    required: true
+  version:
+    description:
+      - Version constraint the installed package must satisfy.
+      - A version such as V(1.2.3) means V(== 1.2.3). Otherwise one or more comma-separated clauses C(OP VERSION) with C(OP)
+        one of C(==), C(!=), C(>=), C(<=), C(>), C(<), for example V(>= 1.0, < 2.0).
+      - Versions compare as R's C(package_version) does, number by number (V(1.10) is newer than V(1.9), V(1.2-3) equals V(1.2.3)).
+      - An archived version (not the newest in O(repos)) can only be found from an HTTP repository when pinned with C(==);
+        a C(file://) repository's archive is listed.
+      - An empty string means no constraint. Ignored with O(state=absent).
+    type: str
+  repos:
+    description:
+      - CRAN-like repositories to install from (C(http://), C(https://) or C(file://) URLs).
+    type: list
+    elements: str
+    default: ['https://cloud.r-project.org']
+  state:
+    description:
+      - V(present) installs the package when it is missing or its version does not satisfy O(version).
+      - V(latest) also upgrades it when the repositories or Debian offer a newer version that satisfies O(version).
+      - V(absent) removes it from every library that holds it (only from O(lib) when set).
+    type: str
+    choices: [present, absent, latest]
+    default: present
+  lib:
+    description:
+      - Library directory to install into; created when missing.
+      - Defaults to the first entry of R's C(.libPaths), on Debian C(/usr/local/lib/R/site-library).
+      - When set, Debian packages are not used, since they always install into C(/usr/lib/R/site-library).
+      - A package that R already finds in another library (and that satisfies O(version)) counts as installed.
+    type: path
+  prefer_binary:
+    description:
+      - Install Debian's C(r-cran-<lowercased name>) with C(apt-get) when its candidate version satisfies O(version)
+        (with O(state=latest), when it is also at least the newest version in O(repos)).
+      - The module does not run C(apt-get update).
+    type: bool
+    default: true
+  rscript:
+    description:
+      - The C(Rscript) executable, a name looked up in E(PATH) or a full path.
+    type: path
+    default: Rscript
+notes:
+  - R packages removed with O(state=absent) that other installed packages depend on leave those packages broken;
+    the module refuses to remove a Debian package when C(apt-get) would remove other packages with it.
+seealso:
+  - name: R Installation and Administration, Add-on packages
+    description: How R installs packages and where it looks for them.
+    link: https://cran.r-project.org/doc/manuals/r-release/R-admin.html#Add_002don-packages
+"""
+
+EXAMPLES = r"""
+- name: Install plumber (from Debian's r-cran-plumber when it is recent enough)
+  plumber.hosting.r_package:
+    name: plumber
+    version: ">= 1.2.0"
+
+- name: Pin an older version of a package, from CRAN's archive when needed
+  plumber.hosting.r_package:
+    name: jsonlite
+    version: "1.8.0"
+    prefer_binary: false
+
+- name: Keep a package at the newest version of an internal repository
+  plumber.hosting.r_package:
+    name: ourmodels
+    state: latest
+    repos:
+      - https://cran.example.org
+      - https://cloud.r-project.org
+
+- name: Install into an API's own library
+  plumber.hosting.r_package:
+    name: dplyr
+    lib: /srv/plumber/sales/library
+
+- name: Remove a package
+  plumber.hosting.r_package:
+    name: hellopkg
+    state: absent
+"""
+
+RETURN = r"""
+name:
+  description: Name of the R package.
+  returned: always
+  type: str
+  sample: jsonlite
+version:
+  description:
+    - Version installed after the task (in check mode, the version that would be installed), as R reports it.
+    - V(null) when the package is not installed.
+  returned: always
+  type: str
+  sample: 1.8.4
+version_before:
+  description: Version installed before the task, V(null) when it was not installed.
+  returned: always
+  type: str
+  sample: 1.8.0
+source:
+  description:
+    - Where the package was installed from by this task, V(null) when nothing was installed.
+    - V(apt) for Debian's C(r-cran-*) package, V(repository) for O(repos), V(archive) for a repository's archive of old versions.
+  returned: always
+  type: str
+  sample: apt
+lib:
+  description: Library directory that holds the package after the task, V(null) when it is not installed.
+  returned: always
+  type: str
+  sample: /usr/lib/R/site-library
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.plumber.hosting.plugins.module_utils._r import (
+    APT_ENVIRON,
+    ARCHIVE_INSTALL_SCRIPT,
+    ARCHIVE_SCRIPT,
+    AVAILABLE_SCRIPT,
+    INSTALL_SCRIPT,
+    R_ENVIRON,
+    REMOVE_SCRIPT,
+    STATE_SCRIPT,
+    RConstraintError,
+    ROutputError,
+    Rscript,
+    compare_versions,
+    debian_package_name,
+    debian_to_r_version,
+    newest,
+    output_tail,
+    parse_apt_policy,
+    parse_apt_simulation,
+    parse_constraint,
+    parse_dpkg_owner,
+    valid_package_name,
+    valid_version,
+    version_key,
+)
+
+DEBIAN_LIBRARY = '/usr/lib/R/site-library'
+
+
+class Installed:
+    """Where R finds the package: (version, library) per library holding it, the first one wins."""
+
+    def __init__(self, libpaths, copies):
+        self.libpaths = libpaths
+        self.copies = copies
+
+    @property
+    def version(self):
+        return self.copies[0][0] if self.copies else None
+
+    @property
+    def lib(self):
+        return self.copies[0][1] if self.copies else None
+
+
+class Plan:
+    def __init__(self, source, version, url=None):
+        self.source = source
+        self.version = version
+        self.url = url
+
+
+class RPackage:
+    def __init__(self, module, constraint):
+        self.module = module
+        params = module.params
+        self.name = params['name']
+        self.state = params['state']
+        self.repos = params['repos']
+        self.lib = params['lib']
+        self.constraint = constraint
+        self.debian_package = debian_package_name(self.name)
+        self.rscript = Rscript(module, module.get_bin_path(params['rscript'], required=True))
+        self.apt_cache = module.get_bin_path('apt-cache') if params['prefer_binary'] and self.lib is None else None
+        # What was found where, for the error messages.
+        self.apt_version = None
+        self.apt_debian_version = None
+        self.repo_versions = []
+        self.unreachable = []
+        self.archived = []
+        self.unlisted = []
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, name=self.name, **kwargs)
+
+    def allows(self, version):
+        return self.constraint is None or self.constraint.allows(version)
+
+    def checked_versions(self, result, versions):
+        for version in versions:
+            if not valid_version(version):
+                self.fail('Rscript reported %r, which is not an R version' % (version,), cmd=result.cmd, rc=result.rc,
+                          stdout=result.stdout, stderr=result.stderr)
+        return versions
+
+    def read_installed(self):
+        result = self.rscript.query(STATE_SCRIPT, *([self.name] + ([self.lib] if self.lib else [])))
+        libpaths = [values[0] for values in result.values('libpath')]
+        if not libpaths:
+            self.fail('Rscript reported no library path (.libPaths())', cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr)
+        copies = [tuple(values) for values in result.values('installed')]
+        self.checked_versions(result, [version for version, dummy in copies])
+        return Installed(libpaths, copies)
+
+    def run(self, cmd, environ):
+        return self.module.run_command(cmd, environ_update=environ)
+
+    def read_apt_candidate(self):
+        """The R version of Debian's candidate r-cran-<name>, or None."""
+        if not self.apt_cache:
+            return None
+        cmd = [self.apt_cache, 'policy', self.debian_package]
+        rc, stdout, stderr = self.run(cmd, R_ENVIRON)
+        if rc != 0:
+            self.fail('apt-cache policy %s failed (rc %s): %s' % (self.debian_package, rc, output_tail(stderr)), cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
+        try:
+            dummy, self.apt_debian_version = parse_apt_policy(stdout)
+        except ROutputError as exc:
+            self.fail('could not parse the output of apt-cache policy: %s' % exc, cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
+        self.apt_version = debian_to_r_version(self.apt_debian_version)
+        return self.apt_version
+
+    def read_repositories(self):
+        """The versions the repositories offer; fails when none of them answers."""
+        result = self.rscript.query(AVAILABLE_SCRIPT, self.name, *self.repos)
+        self.unreachable = [tuple(values) for values in result.values('unreachable')]
+        self.repo_versions = [tuple(values) for values in result.values('available')]
+        self.checked_versions(result, [version for version, dummy in self.repo_versions])
+        if not result.values('reachable'):
+            self.fail('none of the repositories could be reached: %s' % self.unreachable_text(),
+                      cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr)
+        return newest(version for version, dummy in self.repo_versions)
+
+    def read_archive(self):
+        """The newest archived version satisfying the constraint, probing the pinned one directly."""
+        unreachable = set(repo for repo, dummy in self.unreachable)
+        repos = [repo for repo in self.repos if repo not in unreachable]
+        result = self.rscript.query(ARCHIVE_SCRIPT, self.name, self.constraint.pinned or '', *repos)
+        self.archived = [tuple(values) for values in result.values('archive')]
+        self.checked_versions(result, [version for version, dummy in self.archived])
+        self.unlisted = [values[0] for values in result.values('unlisted')]
+        matching = [(version, url) for version, url in self.archived if self.allows(version)]
+        if not matching:
+            return None
+        version, url = max(matching, key=lambda found: version_key(found[0]))
+        return Plan('archive', version, url)
+
+    # --- deciding ----------------------------------------------------------------------------
+
+    def unreachable_text(self):
+        return '; '.join('%s (%s)' % (repo, message) for repo, message in self.unreachable)
+
+    def fail_not_found(self, installed):
+        unreachable = ''
+        if self.unreachable:
+            unreachable = '; these repositories could not be reached: %s' % self.unreachable_text()
+        if installed.version is None and self.apt_debian_version is None and not self.repo_versions and not self.archived:
+            debian = ' (and no Debian package %s)' % self.debian_package if self.apt_cache else ''
+            self.fail("R package '%s' is not available from the repositories %s%s%s" % (self.name, ', '.join(self.repos), debian, unreachable))
+        found = ['installed %s' % ('%s (%s)' % (installed.version, installed.lib) if installed.version else 'none')]
+        if self.apt_cache:
+            found.append('Debian package %s %s' % (self.debian_package, self.apt_debian_version or 'none'))
+        found.append('repositories %s' % (', '.join('%s (%s)' % found_in for found_in in self.repo_versions) or 'none'))
+        found.append('archive %s' % (', '.join(version for version, dummy in self.archived) or 'none'))
+        hint = ''
+        if self.unlisted:
+            hint = ('; the archives %s cannot be listed: to install an archived version, pin it with "== VERSION"'
+                    % ', '.join(self.unlisted))
+        self.fail("no version of R package '%s' satisfies '%s'. Found: %s%s%s" % (self.name, self.constraint, '; '.join(found), hint, unreachable))
+
+    def plan_install(self, installed):
+        """What to install for present/latest, or None when the installed version will do."""
+        if self.state == 'present':
+            if installed.version is not None and self.allows(installed.version):
+                return None
+            apt = self.read_apt_candidate()
+            if apt is not None and self.allows(apt):
+                return Plan('apt', apt)
+            repo_newest = self.read_repositories()
+            if repo_newest is not None and self.allows(repo_newest):
+                return Plan('repository', repo_newest)
+        else:
+            apt = self.read_apt_candidate()
+            repo_newest = self.read_repositories()
+            offers = [Plan(source, version) for source, version in (('apt', apt), ('repository', repo_newest))
+                      if version is not None and self.allows(version)]
+            # max() keeps the first of equal versions: apt's prebuilt package wins a tie.
+            best = max(offers, key=lambda plan: version_key(plan.version)) if offers else None
+            if installed.version is not None and self.allows(installed.version):
+                if best is None or compare_versions(installed.version, best.version) >= 0:
+                    return None
+            if best is not None:
+                return best
+        plan = self.read_archive() if self.constraint is not None else None
+        if plan is None:
+            self.fail_not_found(installed)
+        return plan
+
+    # --- changing ----------------------------------------------------------------------------
+
+    def fail_command(self, what, result_cmd, rc, stdout, stderr, failures=()):
+        reason = failures[0] if failures else 'rc %s' % rc
+        self.fail('%s failed: %s\n%s' % (what, reason, output_tail('%s\n%s' % (stdout, stderr))),
+                  cmd=result_cmd, rc=rc, stdout=stdout, stderr=stderr, failures=list(failures))
+
+    def install(self, plan, lib):
+        what = "installing R package '%s' %s from %s" % (self.name, plan.version, plan.url or plan.source)
+        if plan.source == 'apt':
+            cmd = [self.module.get_bin_path('apt-get', required=True), 'install', '-y', '--no-install-recommends', self.debian_package]
+            rc, stdout, stderr = self.run(cmd, APT_ENVIRON)
+            if rc != 0:
+                self.fail_command(what, cmd, rc, stdout, stderr)
+            return
+        if self.lib and not os.path.isdir(self.lib):
+            os.makedirs(self.lib)
+        if plan.source == 'repository':
+            result = self.rscript.run(INSTALL_SCRIPT, self.name, lib, *self.repos)
+        else:
+            result = self.rscript.run(ARCHIVE_INSTALL_SCRIPT, self.name, plan.url, lib, *self.repos)
+        if result.rc != 0 or result.failures:
+            # R's records are on stdout, its console and the compiler's output on stderr.
+            self.fail_command(what, result.cmd, result.rc, '', result.stderr, result.failures)
+
+    def remove_actions(self, installed):
+        """(kind, argument) per library holding the package: ('apt', debian package) or ('R', library)."""
+        actions = []
+        dpkg = self.module.get_bin_path('dpkg')
+        for dummy, lib in installed.copies:
+            owners = self.dpkg_owners(dpkg, os.path.join(lib, self.name)) if dpkg and lib.startswith('/usr/lib/') else []
+            if not owners:
+                actions.append(('R', lib))
+                continue
+            if owners != [self.debian_package]:
+                self.fail("R package '%s' in %s belongs to the Debian package %s: not removing it" % (self.name, lib, ', '.join(owners)))
+            # apt-get remove -y also removes every package that depends on this one: refuse that.
+            cmd = [self.module.get_bin_path('apt-get', required=True), '-s', 'remove', self.debian_package]
+            rc, stdout, stderr = self.run(cmd, APT_ENVIRON)
+            if rc != 0:
+                self.fail_command('apt-get -s remove %s' % self.debian_package, cmd, rc, stdout, stderr)
+            others = sorted(set(parse_apt_simulation(stdout)) - set([self.debian_package]))
+            if others:
+                shown = ', '.join(others[:10]) + (' and %d more' % (len(others) - 10) if len(others) > 10 else '')
+                self.fail("removing R package '%s' (Debian package %s) would also remove %s: remove those first"
+                          % (self.name, self.debian_package, shown), packages_removed_too=others)
+            actions.append(('apt', self.debian_package))
+        return actions
+
+    def dpkg_owners(self, dpkg, path):
+        cmd = [dpkg, '-S', path]
+        rc, stdout, stderr = self.run(cmd, R_ENVIRON)
+        if rc != 0:
+            return []
+        try:
+            return parse_dpkg_owner(stdout)
+        except ROutputError as exc:
+            self.fail('could not parse the output of dpkg -S: %s' % exc, cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
+
+    def remove(self, actions):
+        for kind, target in actions:
+            if kind == 'apt':
+                cmd = [self.module.get_bin_path('apt-get', required=True), 'remove', '-y', target]
+                rc, stdout, stderr = self.run(cmd, APT_ENVIRON)
+                if rc != 0:
+                    self.fail_command('apt-get remove %s' % target, cmd, rc, stdout, stderr)
+                continue
+            result = self.rscript.run(REMOVE_SCRIPT, self.name, target)
+            if result.rc != 0 or result.failures:
+                self.fail_command("removing R package '%s' from %s" % (self.name, target), result.cmd, result.rc, '', result.stderr, result.failures)
+
+    # --- the task ----------------------------------------------------------------------------
+
+    def in_scope(self, installed):
+        """The copies absent acts on: those in lib when it is set, else all."""
+        if self.lib is None:
+            return installed.copies
+        lib = os.path.realpath(self.lib)
+        return [(version, where) for version, where in installed.copies if os.path.realpath(where) == lib]
+
+    def apply(self):
+        before = self.read_installed()
+        result = dict(changed=False, name=self.name, version=before.version, version_before=before.version, source=None, lib=before.lib)
+        if self.state == 'absent':
+            doomed = self.in_scope(before)
+            if doomed:
+                actions = self.remove_actions(Installed(before.libpaths, doomed))
+                remaining = [copy for copy in before.copies if copy not in doomed]
+                result.update(changed=True, version=remaining[0][0] if remaining else None, lib=remaining[0][1] if remaining else None)
+                if not self.module.check_mode:
+                    self.remove(actions)
+                    after = self.read_installed()
+                    left = self.in_scope(after)
+                    if left:
+                        self.fail("R package '%s' is still installed in %s after removing it" % (self.name, ', '.join(lib for dummy, lib in left)))
+                    result.update(version=after.version, lib=after.lib)
+        else:
+            plan = self.plan_install(before)
+            if plan is not None:
+                lib = self.lib or before.libpaths[0]
+                result.update(changed=True, version=plan.version, source=plan.source, lib=DEBIAN_LIBRARY if plan.source == 'apt' else lib)
+                if not self.module.check_mode:
+                    self.install(plan, lib)
+                    after = self.read_installed()
+                    if after.version is None or not self.allows(after.version) or compare_versions(after.version, plan.version) < 0:
+                        self.fail("installed R package '%s' %s from %s, but R now reports %s" % (
+                            self.name, plan.version, plan.url or plan.source,
+                            'version %s in %s' % (after.version, after.lib) if after.version else 'it is not installed'))
+                    result.update(version=after.version, lib=after.lib)
+        if self.module._diff:
+            result['diff'] = dict(before='%s %s\n' % (self.name, before.version or 'absent'),
+                                  after='%s %s\n' % (self.name, result['version'] or 'absent'))
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            version=dict(type='str'),
+            repos=dict(type='list', elements='str', default=['https://cloud.r-project.org']),
+            state=dict(type='str', default='present', choices=['present', 'absent', 'latest']),
+            lib=dict(type='path'),
+            prefer_binary=dict(type='bool', default=True),
+            rscript=dict(type='path', default='Rscript'),
+        ),
+        supports_check_mode=True,
+    )
+    name = module.params['name']
+    if not valid_package_name(name):
+        module.fail_json(msg='name %r is not a valid R package name: letters, digits and dots, starting with a letter '
+                             'and not ending with a dot' % (name,))
+    version = module.params['version']
+    constraint = None
+    if version is not None and version.strip():
+        try:
+            constraint = parse_constraint(version)
+        except RConstraintError as exc:
+            module.fail_json(msg='version %r is not a version constraint: %s' % (version, exc))
+    module.exit_json(**RPackage(module, constraint).apply())
+
+
+if __name__ == '__main__':
+    main()

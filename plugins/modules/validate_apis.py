@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, plumber.hosting contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: validate_apis
+short_description: Validate and normalise the list of plumber APIs to host
+version_added: 0.1.0
+description:
+  - Checks O(apis) (normally the shared variable C(plumber_apis)) against the one schema of plumber.hosting, on the controller,
+    before any task changes a host. Every error names the variable, the index and the bad value.
+  - Fills in defaults (URL path, first port, health path) and checks cross-field rules that types cannot express
+    (unique names and paths, ports in 1024-65535 that do not overlap, the entrypoint exists in O(apis[].src)).
+  - Merges the R packages of all APIs and O(packages) into one requirement per package.
+  - Environment values are secrets; they are never returned, only their names (RV(apis[].env_names)).
+author:
+  - plumber.hosting contributors (@plumber-hosting)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: all
+options:
+  apis_var:
+    description: Variable name used in error messages.
+    type: str
+    default: plumber_apis
+  packages:
+    description: Extra R package requirements (names or dicts with C(name), C(version), C(repos)), merged with the APIs' own.
+    type: list
+    elements: raw
+    default: []
+  packages_var:
+    description: Variable name of O(packages) used in error messages.
+    type: str
+    default: packages
+  process_manager:
+    description: The host's process manager, checked when given.
+    type: str
+    choices: [pm2, systemd, docker, compose]
+  process_manager_var:
+    description: Variable name of O(process_manager) used in error messages.
+    type: str
+    default: plumber_process_manager
+  check_sources:
+    description: Check that each O(apis[].src) directory exists on the controller and holds O(apis[].entrypoint).
+    type: bool
+    default: true
+  apis:
+    description: The APIs to host. The schema, shared by every role of the collection.
+    type: list
+    elements: dict
+    default: []
+    # BEGIN generated from plugins/module_utils/_apis.py by tests/harness/sync_schema.py
+    suboptions:
+      name:
+        description: 'Unique name: lower-case letters, digits and V(-), at most 32 characters. Used as unix user suffix, unit/process
+          name, compose service and default URL prefix.'
+        type: str
+        required: true
+      src:
+        description: Directory on the controller holding the API code (relative paths are looked up like M(ansible.builtin.copy)
+          sources).
+        type: path
+      git:
+        description: Git repository holding the API code, at a pinned ref. Exclusive with C(src).
+        type: dict
+        suboptions:
+          repo:
+            description: Git URL the server can clone.
+            type: str
+            required: true
+          version:
+            description: 'Pinned ref: tag, branch or commit.'
+            type: str
+            required: true
+      entrypoint:
+        description: The plumber file inside the code directory.
+        type: str
+        default: plumber.R
+      path:
+        description: URL path prefix at the proxy, for example V(/sales). Default V(/<name>).
+        type: str
+      workers:
+        description: Number of R worker processes (one port each).
+        type: int
+        default: 1
+      port:
+        description: 'First port; worker C(n) listens on C(port + n). Default: the next free block after the APIs listed before
+          it, starting at 8000.'
+        type: int
+      packages:
+        description: 'R packages the API needs: names, or dicts with name, version, repos.'
+        type: list
+        elements: raw
+        default: []
+      env:
+        description: 'Environment variables for the workers. Values are secrets: never logged, never returned.'
+        type: dict
+        default: {}
+      docs:
+        description: Serve the Swagger/OpenAPI docs (off unless asked).
+        type: bool
+        default: false
+      health:
+        description: Health-check path, answered by every worker.
+        type: str
+        default: /healthz
+    # END generated
+"""
+
+EXAMPLES = r"""
+- name: Validate the APIs before anything changes
+  plumber.hosting.validate_apis:
+    apis: "{{ plumber_apis }}"
+    process_manager: "{{ plumber_process_manager }}"
+  register: __api_apis
+
+- name: Show where each API will listen
+  ansible.builtin.debug:
+    msg: "{{ item.name }} at {{ item.path }} on ports {{ item.ports | join(',') }}"
+  loop: "{{ __api_apis.apis }}"
+"""
+
+RETURN = r"""
+apis:
+  description: The APIs with every default filled in and the environment values removed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    ports:
+      description: The ports of the workers, one per worker.
+      type: list
+      elements: int
+      returned: always
+    env_names:
+      description: Names of the environment variables set for the workers (values are never returned).
+      type: list
+      elements: str
+      returned: always
+packages:
+  description: One requirement per R package across O(packages) and all APIs (dicts with name, version, repos).
+  returned: always
+  type: list
+  elements: dict
+process_manager:
+  description: The validated process manager.
+  returned: when O(process_manager) is given
+  type: str
+"""

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the Molecule instance images locally and caches them by recipe: a second run with the
+# same recipe reuses the image. The Debian base comes from a registry when one answers, else
+# from debootstrap with this machine's Debian mirror.
+set -euo pipefail
+# shellcheck source=tests/harness/common.sh
+. "$(dirname "$0")/common.sh"
+
+base=plumber-hosting-test/debian:bookworm
+
+ensure_base() {
+  docker image inspect "$base" >/dev/null 2>&1 && return 0
+  if timeout 60 docker pull -q debian:bookworm >/dev/null 2>&1; then
+    log "Base image pulled from the registry"
+    docker tag debian:bookworm "$base"
+    return 0
+  fi
+  log "No registry answered; building the base image with debootstrap"
+  local dir
+  dir=$(mktemp -d)
+  as_root debootstrap --variant=minbase bookworm "$dir" "$(debian_mirror)" >"$CACHE/debootstrap.log" 2>&1 \
+    || die "debootstrap failed, see $CACHE/debootstrap.log"
+  as_root tar -C "$dir" -c . | docker import - "$base" >/dev/null
+  as_root rm -rf "$dir"
+}
+
+build_recipe() {
+  local name=$1 recipe=$ROOT/tests/images/$1 tag hash ctx
+  ctx=$(mktemp -d)
+  cp -a "$recipe/." "$ctx/"
+  mkdir -p "$ctx/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ctx/ca-certificates/" 2>/dev/null || true
+  hash=$( (docker image inspect -f '{{.Id}}' "$base"; cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)
+  tag=plumber-hosting-test/$name:$hash
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    log "Building image $tag"
+    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" -t "$tag" "$ctx" >"$CACHE/build-$name.log" 2>&1 \
+      || { tail -n 30 "$CACHE/build-$name.log" >&2; die "building $name failed"; }
+  fi
+  # Scenarios name the image by this stable tag.
+  docker tag "$tag" "plumber-hosting-test/$name:latest"
+  rm -rf "$ctx"
+}
+
+mkdir -p "$CACHE"
+ensure_base
+for recipe in "$ROOT"/tests/images/*/; do
+  build_recipe "$(basename "$recipe")"
+done
+log "Images ready: $(docker images --format '{{.Repository}}:{{.Tag}}' 'plumber-hosting-test/*' | grep ':latest' | tr '\n' ' ')"

@@ -1,0 +1,96 @@
+"""The one data model: what a valid list of APIs becomes, and what each mistake says."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
+    APIError,
+    merge_packages,
+    public_view,
+    validate_apis,
+    validate_process_manager,
+)
+
+
+def api(**kwargs):
+    base = {'name': 'hello', 'src': '/srv/hello'}
+    base.update(kwargs)
+    return base
+
+
+def test_defaults_are_filled_in():
+    [one] = validate_apis([api()])
+    assert one == {
+        'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': 'plumber.R', 'path': '/hello',
+        'workers': 1, 'port': 8000, 'ports': [8000], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz',
+    }
+
+
+def test_ports_are_assigned_after_the_previous_blocks_and_skip_explicit_ones():
+    apis = validate_apis([api(name='a', workers=2), api(name='b', port=8002, workers=1), api(name='c', workers=3)])
+    assert [a['ports'] for a in apis] == [[8000, 8001], [8002], [8003, 8004, 8005]]
+    apis = validate_apis([api(name='a'), api(name='b', port=8001, workers=2)])
+    assert [a['ports'] for a in apis] == [[8000], [8001, 8002]]
+
+
+def test_packages_are_normalised_and_merged():
+    apis = validate_apis([api(name='a', packages=['jsonlite', {'name': 'dplyr', 'version': '>= 1.0'}]),
+                          api(name='b', packages=[{'name': 'dplyr', 'version': '< 2.0', 'repos': ['file:///srv/cran']}])])
+    assert merge_packages([a['packages'] for a in apis]) == [
+        {'name': 'jsonlite', 'version': None, 'repos': None},
+        {'name': 'dplyr', 'version': '>= 1.0, < 2.0', 'repos': ['file:///srv/cran']},
+    ]
+
+
+def test_secrets_do_not_leave_through_the_public_view():
+    [one] = validate_apis([api(env={'DB_PASSWORD': 's3cret', 'MODE': 1})])
+    assert one['env'] == {'DB_PASSWORD': 's3cret', 'MODE': '1'}
+    view = public_view(one)
+    assert 's3cret' not in repr(view)
+    assert view['env_names'] == ['DB_PASSWORD', 'MODE']
+
+
+@pytest.mark.parametrize('apis, message', [
+    ('hello', "plumber_apis must be a list of APIs, got str: 'hello'"),
+    ([api(name='sales/v1')], "plumber_apis[0].name 'sales/v1' is not a valid API name"),
+    ([api(name='my api')], "plumber_apis[0].name 'my api' is not a valid API name"),
+    ([api(name='Hello')], "plumber_apis[0].name 'Hello' is not a valid API name"),
+    ([{'name': 'hello'}], 'plumber_apis[0] (name \'hello\'): one of the following is required: src, git'),
+    ([api(git={'repo': 'https://x', 'version': 'v1'})], 'mutually exclusive: src|git'),
+    ([api(workers=0)], 'plumber_apis[0].workers 0 must be between 1 and 64'),
+    ([api(workers='two')], "plumber_apis[0] (name 'hello'): argument 'workers' is of type"),
+    ([api(port=80)], 'plumber_apis[0].port 80: ports 80-80 must lie within 1024-65535'),
+    ([api(port=65535, workers=2)], 'plumber_apis[0].port 65535: ports 65535-65536 must lie within 1024-65535'),
+    ([api(name='a', port=8000, workers=2), api(name='b', port=8001)], 'plumber_apis[1] (b) ports 8001-8001 overlap plumber_apis[0] (a) ports 8000-8001'),
+    ([api(), api()], "plumber_apis[1].name 'hello' is already used by plumber_apis[0]"),
+    ([api(name='a', path='/x'), api(name='b', path='/x')], "plumber_apis[1].path '/x' is already used by plumber_apis[0]"),
+    ([api(path='sales')], "plumber_apis[0].path 'sales' is not a URL path prefix"),
+    ([api(path='/sales/')], "plumber_apis[0].path '/sales/' is not a URL path prefix"),
+    ([api(entrypoint='../plumber.R')], "plumber_apis[0].entrypoint '../plumber.R' must be a relative path"),
+    ([api(health='healthz')], "plumber_apis[0].health 'healthz' must be a path starting with '/'"),
+    ([api(env={'BAD-NAME': 'x'})], "plumber_apis[0].env has an invalid variable name 'BAD-NAME'"),
+    ([api(packages=['not a pkg'])], "plumber_apis[0].packages[0].name 'not a pkg' is not a valid R package name"),
+    ([api(packages=[{'name': 'dplyr', 'version': '~> 1'}])], "plumber_apis[0].packages[0].version '~> 1' (package dplyr) is not a version constraint"),
+    ([api(packages=[{'name': 'dplyr', 'flavour': 'x'}])], 'plumber_apis[0].packages[0] has unknown keys flavour'),
+    ([api(colour='blue')], "plumber_apis[0] (name 'hello'): colour. Supported parameters include"),
+], ids=['not-a-list', 'name-with-slash', 'name-with-space', 'name-upper-case', 'no-source', 'two-sources', 'zero-workers',
+        'workers-not-int', 'port-below-1024', 'ports-past-65535', 'overlapping-ports', 'duplicate-name', 'duplicate-path',
+        'path-without-slash', 'path-trailing-slash', 'entrypoint-outside', 'health-relative', 'env-bad-name',
+        'package-bad-name', 'package-bad-version', 'package-unknown-key', 'unknown-key'])
+def test_bad_input_names_the_variable_and_the_value(apis, message):
+    with pytest.raises(APIError) as exc:
+        validate_apis(apis)
+    assert message in str(exc.value)
+
+
+def test_secret_values_never_appear_in_errors():
+    with pytest.raises(APIError) as exc:
+        validate_apis([api(env={'TOKEN': 'hunter2'}, workers=0)])
+    assert 'hunter2' not in str(exc.value)
+
+
+def test_process_manager():
+    assert validate_process_manager('pm2') == 'pm2'
+    with pytest.raises(APIError, match="plumber_process_manager 'supervisord' is not a known process manager: choose one of pm2, systemd, docker, compose"):
+        validate_process_manager('supervisord')
