@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / '.collections'))
 
 from ansible_collections.plumber.hosting.plugins.module_utils import _apis  # noqa: E402  pylint: disable=wrong-import-position
 
-BEGIN = re.compile(r'^(?P<indent>[ ]*)# BEGIN generated from plugins/module_utils/_apis.py.*$', re.M)
-END = '# END generated'
+BEGIN = re.compile(r'^(?P<indent>[ ]*)(#|<!--) BEGIN generated from plugins/module_utils/_apis.py.*$', re.M)
+END = 'END generated'
 
 
 def _doc_options(options, sub='options'):
