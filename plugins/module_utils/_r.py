@@ -209,6 +209,16 @@ def parse_records(stdout, fields=None):
     return records
 
 
+def parse_marked_records(stdout, marker, fields):
+    """Parse the lines that start with ``marker<TAB>`` as parse_records does; every other line is ignored.
+
+    For snippets that run someone else's code, which may print anything (an API's top-level code):
+    only a line that starts with the marker is a record.
+    """
+    prefix = marker + '\t'
+    return parse_records('\n'.join(line[len(prefix):] for line in stdout.splitlines() if line.startswith(prefix)), fields)
+
+
 def record_values(records, key):
     """The values of every record ``key``, in order."""
     return [values for name, values in records if name == key]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need on this machine, once: Docker engine + compose v2, debootstrap,
-# the Python venv with pinned tools, and the collection link Ansible imports from.
+# Installs what the tests need on this machine, once: Docker engine + compose v2, debootstrap, R with
+# plumber, the Python venv with pinned tools, and the collection link Ansible imports from.
 # Every step checks first, so a second run costs a few seconds.
 set -euo pipefail
 # shellcheck source=tests/harness/common.sh
@@ -15,6 +15,8 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v rsync >/dev/null || missing+=(rsync)
 command -v git >/dev/null || missing+=(git)
+# The unit tests also load plumber APIs with the real R (plugins/modules/plumber_api.py).
+command -v Rscript >/dev/null || missing+=(r-base-core r-cran-plumber)
 if [ ${#missing[@]} -gt 0 ]; then
   log "Installing ${missing[*]}"
   as_root apt-get update -q >/dev/null

@@ -1,0 +1,52 @@
+"""pm2 specifics: the book's recipe, run as the service user, saved for boot, logs rotated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PM2 = 'runuser -u plumber -- env PM2_HOME=/srv/plumber/.pm2 pm2 '
+WORKERS = ['hello-8000', 'hello-8001', 'greeter-8100']
+
+
+def jlist(host):
+    return {proc['name']: proc for proc in json.loads(host.check_output(PM2 + 'jlist'))}
+
+
+@pytest.mark.parametrize('name', WORKERS)
+def test_worker_runs_with_rscript_as_interpreter(host, name):
+    proc = jlist(host)[name]
+    assert proc['pm2_env']['status'] == 'online'
+    assert proc['pm2_env']['exec_interpreter'] == '/usr/bin/Rscript'
+    assert proc['pm2_env']['pm_exec_path'].endswith('/run-%s.R' % name.split('-')[0])
+
+
+def test_pm2_daemon_runs_as_the_service_user_from_systemd(host):
+    service = host.service('pm2-plumber')
+    assert service.is_enabled and service.is_running
+    pid = host.check_output('systemctl show --property MainPID --value pm2-plumber')
+    assert 'PM2' in host.file('/proc/%s/cmdline' % pid).content_string
+    assert host.check_output('stat -c %%U /proc/%s' % pid) == 'plumber'
+
+
+def test_process_list_is_saved_for_boot(host):
+    dump = host.file('/srv/plumber/.pm2/dump.pm2')
+    assert dump.exists and dump.user == 'plumber' and dump.mode == 0o600
+    assert sorted(proc['name'] for proc in json.loads(dump.content_string)) == sorted(WORKERS)
+
+
+def test_logs_are_written_and_rotated(host):
+    assert host.file('/srv/plumber/.pm2/logs/hello-8000-out.log').exists or \
+        host.file('/srv/plumber/.pm2/logs/hello-8000-error.log').exists
+    rotate = host.run('logrotate --debug /etc/logrotate.d/pm2-plumber')
+    assert rotate.rc == 0, rotate.stderr
+    assert '/srv/plumber/.pm2/logs/*.log' in host.file('/etc/logrotate.d/pm2-plumber').content_string
+
+
+def test_restart_count_is_reported(host, play):
+    before = jlist(host)['greeter-8100']['pm2_env']['restart_time']
+    host.run('kill -9 %d' % jlist(host)['greeter-8100']['pid'])
+    result = play('converge.yml')
+    assert result.rc == 0, result
+    assert 'greeter-8100 has restarted %d times' % (before + 1) in result.output, result

@@ -1,0 +1,132 @@
+"""What an operator sees on a server converged with playbooks/site.yml (pm2 or systemd workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+APIS = {'hello': [8000, 8001], 'greeter': [8100]}
+PORTS = [(name, port) for name, ports in APIS.items() for port in ports]
+
+
+@pytest.fixture(scope='module')
+def manager(host):
+    return host.ansible.get_variables()['plumber_process_manager']
+
+
+def get(host, port, path):
+    cmd = host.run('curl -fsS --max-time 5 http://127.0.0.1:%d%s' % (port, path))
+    assert cmd.rc == 0, 'port %d %s: %s' % (port, path, cmd.stderr)
+    return json.loads(cmd.stdout)
+
+
+def wait_until_answering(host, port, path='/healthz', timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if host.run('curl -fsS --max-time 2 http://127.0.0.1:%d%s' % (port, path)).rc == 0:
+            return time.time()
+        time.sleep(0.5)
+    raise AssertionError('port %d did not answer %s within %ds' % (port, path, timeout))
+
+
+def worker_pid(host, name, port):
+    """The R process serving `port`: Rscript runs R with --file=<wrapper> --args <port>."""
+    out = host.check_output("pgrep -f -- '--file=/srv/plumber/%s/run-%s.R --args %d$'" % (name, name, port))
+    assert len(out.split()) == 1, out
+    return int(out)
+
+
+# Before anything disturbs the converged host.
+def test_check_mode_on_the_converged_host_reports_no_change(converged_check):
+    assert converged_check.rc == 0, converged_check
+    assert converged_check.changed == 0, converged_check
+
+
+@pytest.mark.parametrize('name, port', PORTS)
+def test_every_worker_answers_on_its_port(host, name, port):
+    assert get(host, port, '/healthz') == {'status': 'ok', 'api': name, 'worker': port}
+
+
+def test_each_hello_worker_serves_the_api(host):
+    assert [get(host, port, '/whoami')['worker'] for port in APIS['hello']] == APIS['hello']
+
+
+def test_environment_reaches_the_workers_and_secrets_stay_private(host):
+    answer = get(host, 8100, '/greet?name=ops')
+    assert answer == {'greeting': 'Howdy, ops', 'secret_length': len('s3cret-token-value')}
+    envfile = host.file('/etc/plumber/greeter.env')
+    assert envfile.mode == 0o640 and envfile.user == 'root' and envfile.group == 'plumber'
+
+
+@pytest.mark.parametrize('name, port', PORTS)
+def test_workers_run_as_the_service_user_bound_to_localhost_only(host, name, port):
+    listeners = host.check_output("ss -ltnpH 'sport = :%d'" % port).splitlines()
+    assert len(listeners) == 1 and listeners[0].split()[3] == '127.0.0.1:%d' % port, listeners
+    assert host.process.get(pid=worker_pid(host, name, port)).user == 'plumber'
+
+
+def test_docs_are_off_unless_asked(host):
+    assert host.run('curl -fsS --max-time 5 http://127.0.0.1:8000/__docs__/').rc != 0
+
+
+def test_wrapper_runs_by_hand_like_the_book_shows(host):
+    wrapper = host.file('/srv/plumber/hello/run-hello.R')
+    assert wrapper.mode == 0o755 and wrapper.content_string.startswith('#!/usr/bin/env Rscript')
+    cmd = host.run("runuser -u plumber -- timeout 20 sh -c '/srv/plumber/hello/run-hello.R 8050 & "
+                   "for i in $(seq 60); do curl -fsS http://127.0.0.1:8050/whoami && break; sleep 0.3; done; kill %%1'")
+    assert '"worker":8050' in cmd.stdout, cmd.stdout + cmd.stderr
+
+
+def test_killed_worker_comes_back(host):
+    port = APIS['hello'][1]
+    before = worker_pid(host, 'hello', port)
+    host.run('kill -9 %d' % before)
+    started = time.time()
+    wait_until_answering(host, port, timeout=20)
+    assert worker_pid(host, 'hello', port) != before
+    assert time.time() - started < 15
+
+
+def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play):
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), tmp)
+        with open(os.path.join(tmp, 'plumber.R'), 'a', encoding='utf-8') as handle:
+            handle.write('\nfunction( {\n')
+        apis = host.ansible.get_variables()['plumber_apis']
+        broken = [dict(api, src=tmp) if api['name'] == 'hello' else api for api in apis]
+        result = play('converge.yml', extra_vars={'plumber_apis': broken})
+    assert result.rc != 0, result
+    assert 'does not load' in result.output and 'unexpected' in result.output, result
+    for port in APIS['hello']:
+        assert get(host, port, '/whoami')['worker'] == port
+    assert 'function( {' not in host.file('/srv/plumber/hello/current/plumber.R').content_string
+    restored = play('converge.yml')
+    assert restored.rc == 0, restored
+
+
+@pytest.mark.parametrize('change, message', [
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp'}, {'name': 'a', 'src': '/tmp'}]}, "plumber_apis[1].name 'a' is already used"),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'port': 9000, 'workers': 2}, {'name': 'b', 'src': '/tmp', 'port': 9001}]},
+     'plumber_apis[1] (b) ports 9001-9001 overlap plumber_apis[0] (a) ports 9000-9001'),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'workers': 0}]}, 'plumber_apis[0].workers 0 must be between 1 and 64'),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'port': 80}]}, 'plumber_apis[0].port 80'),
+    ({'plumber_process_manager': 'supervisord'}, "plumber_process_manager must be one of: pm2, systemd, docker, compose, got: supervisord"),
+], ids=['duplicate-name', 'overlapping-ports', 'zero-workers', 'port-80', 'unknown-manager'])
+def test_bad_input_fails_before_any_change(play, change, message):
+    result = play('converge.yml', extra_vars=change)
+    assert result.rc != 0, result
+    assert message in result.output, result
+    assert result.changed == 0, result
+
+
+def test_everything_answers_after_a_reboot(host, manager):
+    subprocess.run(['docker', 'restart', host.backend.host], check=True, capture_output=True, timeout=120)
+    for _name, port in PORTS:
+        wait_until_answering(host, port, timeout=90)
+    assert get(host, 8100, '/greet')['greeting'] == 'Howdy, world'

@@ -1,0 +1,45 @@
+"""systemd specifics: units enabled, sandboxed, restart count visible, stale instances removed."""
+
+from __future__ import annotations
+
+import pytest
+
+UNITS = ['plumber-hello@8000', 'plumber-hello@8001', 'plumber-greeter@8100']
+
+
+@pytest.mark.parametrize('unit', UNITS)
+def test_unit_is_enabled_and_running(host, unit):
+    service = host.service(unit)
+    assert service.is_enabled and service.is_running, host.run('journalctl -u %s -n 30 --no-pager', unit).stdout
+
+
+@pytest.mark.parametrize('setting, value', [
+    ('User', 'plumber'), ('Restart', 'always'), ('NoNewPrivileges', 'yes'), ('ProtectSystem', 'strict'),
+    ('ProtectHome', 'yes'), ('PrivateTmp', 'yes'), ('ReadWritePaths', '/srv/plumber/hello/data'),
+])
+def test_unit_is_sandboxed(host, setting, value):
+    assert host.check_output('systemctl show --property %s --value plumber-hello@8000', setting) == value
+
+
+def test_worker_sees_a_read_only_system_and_a_writable_data_directory(host):
+    pid = host.check_output('systemctl show --property MainPID --value plumber-hello@8000')
+    mounts = {}
+    for line in host.file('/proc/%s/mountinfo' % pid).content_string.splitlines():
+        fields = line.split()
+        mounts[fields[4]] = fields[5].split(',')
+    assert 'ro' in mounts['/'], mounts['/']
+    assert 'rw' in mounts['/srv/plumber/hello/data'], mounts
+    assert '/tmp' in mounts  # PrivateTmp
+
+
+def test_removed_workers_are_stopped(host, play):
+    apis = host.ansible.get_variables()['plumber_apis']
+    fewer = [dict(api, workers=1) if api['name'] == 'hello' else api for api in apis if api['name'] != 'greeter']
+    result = play('converge.yml', extra_vars={'plumber_apis': fewer})
+    assert result.rc == 0, result
+    assert not host.service('plumber-hello@8001').is_enabled
+    assert host.run('curl -fsS http://127.0.0.1:8001/healthz').rc != 0
+    assert not host.file('/etc/systemd/system/plumber-greeter@.service').exists
+    restored = play('converge.yml')
+    assert restored.rc == 0, restored
+    assert host.service('plumber-hello@8001').is_running and host.service('plumber-greeter@8100').is_running

@@ -1,0 +1,415 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, plumber.hosting contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: plumber_api
+short_description: Load a plumber API in a separate R process, without serving it
+version_added: 0.1.0
+description:
+  - Loads the plumber API O(path)/O(entrypoint) with C(plumber::plumb) in a separate C(Rscript), as a worker would before
+    it starts serving, and reports its routes and its OpenAPI spec. Nothing is served and nothing on the host changes.
+  - An API that does not load (a syntax error, a missing package, an error in its top-level code) fails the task with
+    R's own error message, so that a play stops before the workers are restarted on broken code.
+  - Runs C(Rscript --vanilla) with C(LC_ALL=C), in O(path), as O(run_as) when set.
+  - Also returns RV(revision), a checksum of every file under O(path), to tell whether the code changed.
+author:
+  - plumber.hosting contributors (@plumber-hosting)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads; it loads the API in check mode too.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+requirements:
+  - R (C(Rscript)) and the R package C(plumber) on the target, with every package the API loads.
+  - C(timeout) (GNU coreutils) on the target; C(runuser) (util-linux) for O(run_as).
+options:
+  path:
+    description:
+      - The code directory of the API. R runs in it, so the files that the API reads with C(source) or otherwise are found
+        relative to it.
+    type: path
+    required: true
+  entrypoint:
+    description:
+      - The plumber file, relative to O(path).
+    type: str
+    default: plumber.R
+  rscript:
+    description:
+      - The C(Rscript) executable, a name looked up in E(PATH) or a full path.
+    type: path
+    default: Rscript
+  run_as:
+    description:
+      - Unix user to load the API as. The top-level code of the API runs while it loads; as root that would be the API's
+        code running as root.
+      - When the module runs as root, R runs with C(runuser -u RUN_AS --). Otherwise O(run_as) must be the user the module
+        runs as.
+      - The user needs read access to O(path).
+    type: str
+  env:
+    description:
+      - Environment variables set while the API loads, for APIs that read them at top level.
+      - C(LC_ALL) is always C(C).
+    type: dict
+    default: {}
+  timeout:
+    description:
+      - Seconds after which R is stopped when loading has not finished, and the task fails.
+    type: int
+    default: 120
+notes:
+  - Endpoints of sub-routers mounted with C(pr_mount) or C(@plumber) are listed with the mount path in front; static file
+    mounts (C(@assets)) are not listed.
+  - What the API prints while it loads goes to stderr, where R's messages are.
+seealso:
+  - module: plumber.hosting.wait_for_workers
+  - name: plumber, plumb()
+    description: How plumber reads an API file.
+    link: https://www.rplumber.io/reference/plumb.html
+"""
+
+EXAMPLES = r"""
+- name: Load the new code of the sales API before restarting its workers
+  plumber.hosting.plumber_api:
+    path: /srv/plumber/sales/incoming
+    run_as: plumber
+    env:
+      DB_URL: "{{ sales_db_url }}"
+  register: sales_api
+
+- name: Check that the API has its health route
+  ansible.builtin.assert:
+    that: "'/healthz' in sales_api.paths"
+    fail_msg: "the sales API has no /healthz route: {{ sales_api.paths }}"
+
+- name: Load an API whose plumber file is not plumber.R, with more time for its top-level code
+  plumber.hosting.plumber_api:
+    path: /srv/plumber/models/incoming
+    entrypoint: api/models.R
+    timeout: 600
+"""
+
+RETURN = r"""
+routes:
+  description: The endpoints of the API, one per method and path, sorted by path then method.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    method:
+      description: HTTP method, upper case.
+      type: str
+      sample: GET
+    path:
+      description: Path of the endpoint, with plumber's C(<name>) or C(<name:type>) placeholders.
+      type: str
+      sample: /echo
+  sample: [{method: GET, path: /echo}, {method: POST, path: /sum}]
+paths:
+  description: The paths of RV(routes), sorted and without duplicates.
+  returned: success
+  type: list
+  elements: str
+  sample: [/echo, /sum]
+spec:
+  description: The OpenAPI spec plumber builds for the API (C(pr$getApiSpec())).
+  returned: success
+  type: dict
+  sample: {openapi: 3.0.3, info: {title: API Title, version: 1.0.0}, paths: {}}
+plumber_version:
+  description: Version of the R package plumber that loaded the API.
+  returned: success
+  type: str
+  sample: 1.2.1
+revision:
+  description:
+    - SHA-256 over the relative path and the content of every file under O(path), in hex; it changes when any file does.
+    - C(.git) directories are left out. Symlinks to files count by the content they point to, other symlinks by their target.
+  returned: success
+  type: str
+  sample: 0b6c2f1e0e4a4a1b6f8f2c7f2d1a0e5b9b6a7f1c3d2e4f5a6b7c8d9e0f1a2b3c
+rc:
+  description: Exit code of the command that loaded the API (C(124) when it timed out, C(137) when it was killed).
+  returned: failure
+  type: int
+  sample: 0
+stdout:
+  description: The last 30 lines of the command's stdout (the records the module reads), when they are not as expected.
+  returned: failure
+  type: str
+stderr:
+  description: The last 30 lines of the command's stderr (what R and the API printed while loading).
+  returned: failure
+  type: str
+"""
+
+import hashlib
+import json
+import os
+import pwd
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.plumber.hosting.plugins.module_utils._r import (
+    R_ENVIRON,
+    ROutputError,
+    output_tail,
+    parse_marked_records,
+    record_values,
+)
+
+MARKER = '@@plumber.hosting@@'
+
+# args: path entrypoint. Records: plumber_version V, route METHOD PATH, warning HEX, spec HEX,
+# error STAGE HEX, done. Messages and the spec may hold any character: they are sent as the hex of
+# their UTF-8 bytes.
+LOAD_SCRIPT = r'''local({
+  args <- commandArgs(trailingOnly = TRUE)
+  emit <- function(...) {
+    record <- paste(c("@@plumber.hosting@@", gsub("[[:space:]]+", " ", enc2utf8(c(...)))), collapse = "\t")
+    writeLines(c("", record), useBytes = TRUE)
+  }
+  hex <- function(text) paste(as.character(charToRaw(enc2utf8(paste(text, collapse = "\n")))), collapse = "")
+  stage <- "load"
+  failure <- NULL
+  warnings <- character()
+  routes <- list()
+  collect <- function(router, prefix) {
+    for (group in router$endpoints) for (endpoint in group) for (verb in endpoint$verbs) {
+      routes[[length(routes) + 1L]] <<- c(verb, paste0(prefix, endpoint$path))
+    }
+    for (mount in names(router$mounts)) collect(router$mounts[[mount]], paste0(prefix, sub("/$", "", mount)))
+  }
+  # What the API prints while it loads goes to stderr, with R's messages; stdout carries the records.
+  sink(stderr())
+  spec <- tryCatch(withCallingHandlers({
+    if (file.access(args[[1L]], 1L) != 0L) stop("cannot enter ", args[[1L]], ": permission denied")
+    setwd(args[[1L]])
+    # For a syntax error plumb() only says "Error sourcing <file>": parse first, for R's message with line and column.
+    parse(args[[2L]], keep.source = FALSE, encoding = "UTF-8")
+    pr <- plumber::plumb(args[[2L]])
+    stage <- "routes"
+    collect(pr, "")
+    stage <- "spec"
+    jsonlite::toJSON(pr$getApiSpec(), auto_unbox = TRUE, null = "null")
+  }, warning = function(w) warnings <<- c(warnings, conditionMessage(w))),
+  error = function(e) {
+    failure <<- c(stage, hex(conditionMessage(e)))
+    NULL
+  })
+  sink()
+  version <- tryCatch(as.character(utils::packageVersion("plumber")), error = function(e) "")
+  if (nzchar(version)) emit("plumber_version", version)
+  for (warning in warnings) emit("warning", hex(warning))
+  if (is.null(failure)) {
+    for (route in routes) emit("route", route)
+    emit("spec", hex(spec))
+  } else {
+    emit("error", failure)
+  }
+  emit("done")
+})
+'''
+
+RECORD_FIELDS = {
+    'plumber_version': 1,
+    'route': 2,
+    'warning': 1,
+    'spec': 1,
+    'error': 2,
+    'done': 0,
+}
+
+TAIL_LINES = 30
+# After the timeout, R gets SIGTERM, and SIGKILL this many seconds later. timeout(1) exits with 124
+# when the command timed out, with 137 when it had to be killed (or was killed by someone else).
+KILL_AFTER = 5
+TIMED_OUT = 124
+KILLED = 137
+
+# plumber reports an error in top-level code as "Error on line #N: '<text of line N>' - <R's error>",
+# where line N + 1 is the first line of the expression that failed.
+_PLUMBER_LINE_RE = re.compile(r"^Error on line #(\d+): '.*?' - (?:Error in eval\(expr, envir\): )?(.*)$", re.S)
+
+SKIPPED_DIRS = ('.git',)
+
+
+def hex_text(value):
+    """The text R sent as the hex of its UTF-8 bytes (as it is when it is not hex)."""
+    try:
+        return bytes.fromhex(value).decode('utf-8', 'replace')
+    except ValueError:
+        return value
+
+
+def readable_error(message, entrypoint):
+    """R's error message, with plumber's "Error on line #N: '...' - " turned into "<entrypoint>:<line>: "."""
+    message = message.strip()
+    match = _PLUMBER_LINE_RE.match(message)
+    if match:
+        message = '%s:%d: %s' % (entrypoint, int(match.group(1)) + 1, match.group(2).strip())
+    return message
+
+
+def tree_revision(root):
+    """SHA-256 over the relative path and content of every file under root, in path order."""
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
+        dirnames[:] = [name for name in dirnames if name not in SKIPPED_DIRS]
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root).replace(os.sep, '/')
+            if os.path.islink(full) and not os.path.isfile(full):
+                # A symlinked directory (not walked) or a dangling link: its target.
+                entries.append((rel, 'link', hashlib.sha256(os.readlink(full).encode('utf-8', 'surrogateescape')).hexdigest()))
+            elif name in filenames and stat.S_ISREG(os.stat(full).st_mode):
+                entries.append((rel, 'file', file_digest(full)))
+    revision = hashlib.sha256()
+    for rel, kind, digest in sorted(entries):
+        revision.update(b'%s\0%s\0%s\n' % (rel.encode('utf-8', 'surrogateescape'), kind.encode(), digest.encode()))
+    return revision.hexdigest()
+
+
+def _raise(error):
+    raise error
+
+
+def file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class PlumberApi:
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.path = params['path'].rstrip('/') or '/'
+        self.entrypoint = params['entrypoint']
+        self.file = os.path.join(self.path, self.entrypoint)
+        self.run_as = params['run_as']
+        self.timeout = params['timeout']
+        self.env = dict((str(name), str(value)) for name, value in (params['env'] or {}).items())
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def check_files(self):
+        if not os.path.isdir(self.path):
+            self.fail('path %s is not a directory' % self.path)
+        if not os.path.isfile(self.file):
+            what = 'is not a file' if os.path.exists(self.file) else 'does not exist'
+            self.fail('entrypoint %s: %s %s' % (self.entrypoint, self.file, what))
+
+    def user_prefix(self):
+        """The command that runs R as run_as: none when the module already runs as that user."""
+        if self.run_as is None:
+            return []
+        try:
+            user = pwd.getpwnam(self.run_as)
+        except KeyError:
+            self.fail("run_as: user '%s' does not exist" % self.run_as)
+        if os.geteuid() == user.pw_uid:
+            return []
+        if os.geteuid() != 0:
+            self.fail("run_as: loading the API as '%s' needs root (become: true); the module runs as '%s'"
+                      % (self.run_as, pwd.getpwuid(os.geteuid()).pw_name))
+        return [self.module.get_bin_path('runuser', required=True), '-u', self.run_as, '--']
+
+    def command(self):
+        rscript = self.module.get_bin_path(self.module.params['rscript'], required=True)
+        return self.user_prefix() + [
+            self.module.get_bin_path('timeout', required=True), '--kill-after=%d' % KILL_AFTER, str(self.timeout),
+            rscript, '--vanilla', '-e', LOAD_SCRIPT, self.path, self.entrypoint]
+
+    def load(self):
+        self.check_files()
+        cmd = self.command()
+        try:
+            revision = tree_revision(self.path)
+        except OSError as exc:
+            self.fail('cannot read the files under %s to compute the revision: %s' % (self.path, exc))
+        environ = dict(self.env)
+        environ.update(R_ENVIRON)
+        # No expansion of '$' or '~': the script and the arguments reach R as they are.
+        rc, stdout, stderr = self.module.run_command(cmd, cwd=self.path, environ_update=environ, expand_user_and_vars=False)
+        who = ' (as user %s)' % self.run_as if self.run_as else ''
+        output = dict(rc=rc, stderr=output_tail(stderr, TAIL_LINES))
+        # stdout holds only the records (the API's own output goes to stderr): shown when they are not as expected.
+        unexpected = dict(output, stdout=output_tail(stdout, TAIL_LINES))
+        try:
+            records = parse_marked_records(stdout, MARKER, RECORD_FIELDS)
+        except ROutputError as exc:
+            self.fail('could not parse the output of Rscript loading %s (rc %s): %s' % (self.file, rc, exc), **unexpected)
+        done = record_values(records, 'done')
+        if rc == TIMED_OUT and not done:
+            self.fail('plumber API %s%s did not load within %ds: R was stopped. Does its top-level code wait for something?'
+                      % (self.file, who, self.timeout), **output)
+        errors = record_values(records, 'error')
+        if errors:
+            stage, message = errors[-1][0], readable_error(hex_text(errors[-1][1]), self.entrypoint)
+            if stage == 'load':
+                self.fail('plumber API %s%s does not load: %s' % (self.file, who, message), **output)
+            self.fail('plumber API %s%s loads, but its %s cannot be read: %s'
+                      % (self.file, who, 'routes' if stage == 'routes' else 'OpenAPI spec', message), **output)
+        if rc != 0 or not done:
+            if rc == KILLED:
+                how = 'was killed (out of memory, or still running %ds after the timeout of %ds)' % (KILL_AFTER, self.timeout)
+            else:
+                how = 'failed with rc %s' % rc if rc != 0 else 'exited'
+            self.fail('plumber API %s%s: Rscript %s before loading finished: %s'
+                      % (self.file, who, how, output_tail(stderr, 5) or 'no output'), **unexpected)
+        specs = record_values(records, 'spec')
+        if not specs:
+            self.fail('Rscript loaded %s but printed no OpenAPI spec' % self.file, **unexpected)
+        try:
+            spec = json.loads(hex_text(specs[-1][0]))
+        except ValueError as exc:
+            self.fail('could not parse the OpenAPI spec of %s that Rscript printed: %s' % (self.file, exc), **unexpected)
+        for values in record_values(records, 'warning'):
+            self.module.warn('plumber API %s: R warning while loading: %s' % (self.file, hex_text(values[0])))
+        routes = sorted(set(tuple(values) for values in record_values(records, 'route')), key=lambda route: (route[1], route[0]))
+        versions = record_values(records, 'plumber_version')
+        return dict(
+            changed=False,
+            routes=[dict(method=method.upper(), path=path) for method, path in routes],
+            paths=sorted(set(path for dummy, path in routes)),
+            spec=spec,
+            plumber_version=versions[-1][0] if versions else None,
+            revision=revision,
+        )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            entrypoint=dict(type='str', default='plumber.R'),
+            rscript=dict(type='path', default='Rscript'),
+            run_as=dict(type='str'),
+            env=dict(type='dict', default={}, no_log=True),
+            timeout=dict(type='int', default=120),
+        ),
+        supports_check_mode=True,
+    )
+    if module.params['timeout'] < 1:
+        module.fail_json(msg='timeout must be at least 1 second, got %d' % module.params['timeout'])
+    module.exit_json(**PlumberApi(module).load())
+
+
+if __name__ == '__main__':
+    main()
