@@ -57,6 +57,8 @@ API_OPTIONS = dict(
              description='Environment variables for the workers. Values are secrets: never logged, never returned.'),
     docs=dict(type='bool', default=False, description='Serve the Swagger/OpenAPI docs (off unless asked).'),
     health=dict(type='str', default='/healthz', description='Health-check path, answered by every worker.'),
+    sticky=dict(type='bool', default=False,
+                description='Sticky sessions at the load balancer: a cookie keeps a client on one worker (for APIs that keep state per process).'),
 )
 API_RULES = dict(
     mutually_exclusive=[['src', 'git']],

@@ -67,6 +67,12 @@ options:
       - Seconds after which R is stopped when loading has not finished, and the task fails.
     type: int
     default: 120
+  load:
+    description:
+      - V(false) only checks the files and computes RV(revision), without R; for hosts that run the API in a container
+        image, which loads it while it builds. RV(routes), RV(paths) and RV(spec) are then empty.
+    type: bool
+    default: true
 notes:
   - Endpoints of sub-routers mounted with C(pr_mount) or C(@plumber) are listed with the mount path in front; static file
     mounts (C(@assets)) are not listed.
@@ -338,11 +344,13 @@ class PlumberApi:
 
     def load(self):
         self.check_files()
-        cmd = self.command()
         try:
             revision = tree_revision(self.path)
         except OSError as exc:
             self.fail('cannot read the files under %s to compute the revision: %s' % (self.path, exc))
+        if not self.module.params['load']:
+            return dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=revision)
+        cmd = self.command()
         environ = dict(self.env)
         environ.update(R_ENVIRON)
         # No expansion of '$' or '~': the script and the arguments reach R as they are.
@@ -403,6 +411,7 @@ def main():
             run_as=dict(type='str'),
             env=dict(type='dict', default={}, no_log=True),
             timeout=dict(type='int', default=120),
+            load=dict(type='bool', default=True),
         ),
         supports_check_mode=True,
     )

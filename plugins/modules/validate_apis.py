@@ -113,6 +113,11 @@ options:
         description: Health-check path, answered by every worker.
         type: str
         default: /healthz
+      sticky:
+        description: 'Sticky sessions at the load balancer: a cookie keeps a client on one worker (for APIs that keep state per
+          process).'
+        type: bool
+        default: false
     # END generated
 """
 

@@ -12,6 +12,12 @@ import pytest
 IMAGE = 'plumber-hosting-test/plumber-r:latest'
 CONTAINER = 'plumber-healthz'
 HEALTH_URL = 'http://127.0.0.1:18000/healthz'
+# The engine part of the role alone: what these tests change. (converge.yml also runs site.yml.)
+ENGINE_PLAY = '''
+- hosts: all
+  roles:
+    - role: plumber.hosting.docker
+'''
 HEALTH_API = 'plumber::pr_run(plumber::pr_get(plumber::pr(), "/healthz", function() "ok"), host = "0.0.0.0", port = 8000)'
 
 
@@ -131,7 +137,7 @@ def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_conta
 
     before = daemon_pid()
     container_pid = container_state(host)['Pid']
-    changed = play('converge.yml', '--diff', extra_vars={'docker_daemon_options': {'log-opts': {'max-size': '20m'}}})
+    changed = play(ENGINE_PLAY, '--diff', extra_vars={'docker_daemon_options': {'log-opts': {'max-size': '20m'}}})
     assert changed.rc == 0, changed
     assert '+    "max-size": "20m"' in changed.output, changed
     # Merged recursively: max-file stays.
@@ -139,21 +145,21 @@ def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_conta
     assert daemon_pid() != before, 'the daemon was not restarted after daemon.json changed'
     assert container_state(host)['Pid'] == container_pid
 
-    restored = play('converge.yml')
+    restored = play(ENGINE_PLAY)
     assert restored.rc == 0 and restored.changed == 2, restored  # daemon.json + the restart handler
     settled = daemon_pid()
-    again = play('converge.yml')
+    again = play(ENGINE_PLAY)
     assert again.rc == 0 and again.changed == 0, again
     assert daemon_pid() == settled
     assert wait_for_health(host, timeout=30).rc == 0
 
 
 def test_null_drops_a_default(host, play):
-    dropped = play('converge.yml', extra_vars={'docker_daemon_options': {'log-driver': 'local', 'log-opts': None}})
+    dropped = play(ENGINE_PLAY, extra_vars={'docker_daemon_options': {'log-driver': 'local', 'log-opts': None}})
     assert dropped.rc == 0, dropped
     assert json.loads(host.file('/etc/docker/daemon.json').content_string) == {'live-restore': True, 'log-driver': 'local'}
     assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'local'
-    restored = play('converge.yml')
+    restored = play(ENGINE_PLAY)
     assert restored.rc == 0, restored
     assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'json-file'
 
@@ -176,7 +182,7 @@ def test_reboot_brings_engine_and_container_back(host, instance, plumber_contain
 ], ids=['unknown-source', 'hosts-clash-with-unit', 'options-not-a-dict'])
 def test_bad_input_fails_before_any_change(host, play, extra_vars, fragments):
     before = host.file('/etc/docker/daemon.json').mtime
-    result = play('converge.yml', extra_vars=extra_vars)
+    result = play(ENGINE_PLAY, extra_vars=extra_vars)
     assert result.rc != 0, result
     assert all(fragment in result.output for fragment in fragments), result
     assert result.changed == 0, result

@@ -43,3 +43,19 @@ def test_removed_workers_are_stopped(host, play):
     restored = play('converge.yml')
     assert restored.rc == 0, restored
     assert host.service('plumber-hello@8001').is_running and host.service('plumber-greeter@8100').is_running
+
+
+# The data model is checked in the api role, the same for every process manager: tested here once.
+@pytest.mark.parametrize('change, message', [
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp'}, {'name': 'a', 'src': '/tmp'}]}, "plumber_apis[1].name 'a' is already used"),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'port': 9000, 'workers': 2}, {'name': 'b', 'src': '/tmp', 'port': 9001}]},
+     'plumber_apis[1] (b) ports 9001-9001 overlap plumber_apis[0] (a) ports 9000-9001'),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'workers': 0}]}, 'plumber_apis[0].workers 0 must be between 1 and 64'),
+    ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'port': 80}]}, 'plumber_apis[0].port 80'),
+    ({'plumber_process_manager': 'supervisord'}, "plumber_process_manager must be one of: pm2, systemd, docker, compose, got: supervisord"),
+], ids=['duplicate-name', 'overlapping-ports', 'zero-workers', 'port-80', 'unknown-manager'])
+def test_bad_input_fails_before_any_change(play, change, message):
+    result = play('converge.yml', extra_vars=change)
+    assert result.rc != 0, result
+    assert message in result.output, result
+    assert result.changed == 0, result

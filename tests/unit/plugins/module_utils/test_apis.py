@@ -23,7 +23,7 @@ def test_defaults_are_filled_in():
     [one] = validate_apis([api()])
     assert one == {
         'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': 'plumber.R', 'path': '/hello',
-        'workers': 1, 'port': 8000, 'ports': [8000], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz',
+        'workers': 1, 'port': 8000, 'ports': [8000], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
     }
 
 

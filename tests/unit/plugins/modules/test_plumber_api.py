@@ -15,10 +15,10 @@ import subprocess
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.plumber.hosting.plugins.modules import plumber_api
 from ansible_collections.plumber.hosting.plugins.modules.plumber_api import LOAD_SCRIPT, tree_revision
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main, substitute
 
 RSCRIPT = '/usr/bin/Rscript'
 TIMEOUT = '/usr/bin/timeout'
@@ -74,14 +74,6 @@ def load_cmd(path, entrypoint='plumber.R', timeout=120, user=None):
 
 # --- the fake runner -----------------------------------------------------------------------
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 class FakeRunner:
     """Answers the one expected command and records how it ran."""
 
@@ -113,15 +105,7 @@ def api(tmp_path):
 def patched(monkeypatch):
     """exit_json and fail_json raise; module.warn calls are collected in the list returned."""
     warned = []
-
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, **kwargs):
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(AnsibleModule, 'warn', lambda module, warning: warned.append(warning))
     return warned
 
@@ -131,13 +115,11 @@ def run_module(monkeypatch, patched):
     """Run plumber_api with a fake runner for one command; returns (result, fake runner, warnings)."""
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda module, arg, required=False, opt_dirs=None: BINARIES.get(arg))
 
-    def run(params, cmd=None, answer=None, expect=ExitJson):
+    def run(params, cmd=None, answer=None, expect=AnsibleExitJson):
         fake = FakeRunner(cmd, answer)
         monkeypatch.setattr(AnsibleModule, 'run_command', fake)
-        with patch_module_args(params):
-            with pytest.raises(expect) as caught:
-                plumber_api.main()
-        return caught.value.args[0], fake, patched
+        result, dummy = run_main(plumber_api, params, expect)
+        return result, fake, patched
     return run
 
 
@@ -224,6 +206,17 @@ def test_success(run_module, api, case):
     assert result['revision'] == tree_revision(api)
 
 
+def test_without_load_only_the_revision_is_computed_and_no_command_runs(run_module, api):
+    result, fake, dummy = run_module(dict(path=api, load=False))
+    assert fake.calls == []
+    assert result == dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=tree_revision(api))
+
+
+def test_without_load_a_missing_entrypoint_still_fails(run_module, api):
+    result, fake, dummy = run_module(dict(path=api, entrypoint='nosuch.R', load=False), expect=AnsibleFailJson)
+    assert fake.calls == [] and result['msg'].startswith('entrypoint nosuch.R:')
+
+
 def test_runs_in_the_code_directory_with_c_locale_and_env(run_module, api):
     params = dict(path=api, env={'DB_URL': 'postgres://db/sales', 'WORKERS': 4, 'LC_ALL': 'de_DE.UTF-8'})
     dummy, fake, dummy = run_module(params, load_cmd(api), loaded())
@@ -259,14 +252,14 @@ def test_run_as_the_user_the_module_runs_as(run_module, api, as_user):
 
 def test_run_as_another_user_needs_root(run_module, api, as_user):
     as_user(1000, {'root': 0, 'plumber': 998, 'deploy': 1000})
-    result, fake, dummy = run_module(dict(path=api, run_as='plumber'), expect=FailJson)
+    result, fake, dummy = run_module(dict(path=api, run_as='plumber'), expect=AnsibleFailJson)
     assert result['msg'] == "run_as: loading the API as 'plumber' needs root (become: true); the module runs as 'deploy'"
     assert fake.calls == []
 
 
 def test_run_as_unknown_user(run_module, api, as_user):
     as_user(0, {'root': 0})
-    result, fake, dummy = run_module(dict(path=api, run_as='nosuchuser'), expect=FailJson)
+    result, fake, dummy = run_module(dict(path=api, run_as='nosuchuser'), expect=AnsibleFailJson)
     assert result['msg'] == "run_as: user 'nosuchuser' does not exist"
     assert fake.calls == []
 
@@ -392,10 +385,9 @@ def test_failure(run_module, api, as_user, case):
             handle.write(text)
     if 'user' in case:
         as_user(0, {'root': 0, case['user']: 998})
-    params = dict(dict(path=api), **dict((key, value.replace('{api}', api) if isinstance(value, str) else value)
-                                         for key, value in case.get('params', {}).items()))
+    params = dict(dict(path=api), **substitute(case.get('params', {}), lambda text: text.replace('{api}', api)))
     cmd = load_cmd(api, user=case.get('user'), **case.get('cmd', {})) if 'answer' in case else None
-    result, fake, dummy = run_module(params, cmd, case.get('answer'), expect=FailJson)
+    result, fake, dummy = run_module(params, cmd, case.get('answer'), expect=AnsibleFailJson)
     assert fake.calls == ([cmd] if cmd else [])
     assert result['msg'].startswith(case['msg'].replace('{api}', api))
     for key, value in case.get('fields', {}).items():
@@ -406,7 +398,7 @@ def test_failure(run_module, api, as_user, case):
 
 def test_long_stderr_is_cut_to_the_tail(run_module, api):
     stderr = ''.join('line %d\n' % i for i in range(100))
-    result, dummy, dummy = run_module(dict(path=api), load_cmd(api), failed('boom', stderr=stderr), expect=FailJson)
+    result, dummy, dummy = run_module(dict(path=api), load_cmd(api), failed('boom', stderr=stderr), expect=AnsibleFailJson)
     assert result['stderr'].splitlines() == ['line %d' % i for i in range(70, 100)]
 
 
@@ -471,11 +463,9 @@ def real_plumber():
 
 @pytest.fixture
 def run_real(patched, real_plumber):
-    def run(params, expect=ExitJson):
-        with patch_module_args(params):
-            with pytest.raises(expect) as caught:
-                plumber_api.main()
-        return caught.value.args[0]
+    def run(params, expect=AnsibleExitJson):
+        result, dummy = run_main(plumber_api, params, expect)
+        return result
     return run
 
 
@@ -498,7 +488,7 @@ def test_real_api_loads(run_real, api):
 ], ids=['syntax error', 'missing package', 'stop at top level', 'missing helper file'])
 def test_real_api_that_does_not_load(run_real, tmp_path, code, message):
     root = write_tree(tmp_path / 'api', {'plumber.R': code.encode()})
-    result = run_real(dict(path=root), expect=FailJson)
+    result = run_real(dict(path=root), expect=AnsibleFailJson)
     assert result['msg'] == 'plumber API %s/plumber.R %s' % (root, message)
 
 
@@ -513,6 +503,6 @@ def test_real_api_printing_while_it_loads(run_real, tmp_path):
 def test_real_env_and_timeout(run_real, tmp_path):
     root = write_tree(tmp_path / 'api', {'plumber.R': b'if (Sys.getenv("SLEEP") != "") Sys.sleep(30)\n#* @get /a\nfunction() 1\n'})
     assert run_real(dict(path=root))['paths'] == ['/a']
-    result = run_real(dict(path=root, env={'SLEEP': '1'}, timeout=1), expect=FailJson)
+    result = run_real(dict(path=root, env={'SLEEP': '1'}, timeout=1), expect=AnsibleFailJson)
     assert result['msg'].startswith('plumber API %s/plumber.R did not load within 1s' % root)
     assert result['rc'] == 124

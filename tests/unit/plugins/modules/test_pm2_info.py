@@ -10,15 +10,11 @@ import os
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.plumber.hosting.plugins.modules import pm2_info
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main
 
 FIXTURE_DIR = os.path.join(os.path.dirname(__file__), 'fixtures', 'pm2')
-
-
-class Exit(Exception):
-    pass
 
 
 def run(monkeypatch, tmp_path, jlist, daemon=True, rc=0):
@@ -28,21 +24,12 @@ def run(monkeypatch, tmp_path, jlist, daemon=True, rc=0):
         calls.append((cmd, kwargs.get('environ_update')))
         return rc, jlist, 'boom' if rc else ''
 
-    def exit_json(self, **kwargs):
-        raise Exit(dict(kwargs, failed=False))
-
-    def fail_json(self, **kwargs):
-        raise Exit(dict(kwargs, failed=True))
-
+    patch_exits(monkeypatch)
     monkeypatch.setattr(AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, required=False: '/usr/bin/pm2')
     monkeypatch.setattr(pm2_info, 'daemon_running', lambda home: daemon)
-    with patch_module_args({'pm2_home': str(tmp_path)}):
-        with pytest.raises(Exit) as exc:
-            pm2_info.main()
-    return exc.value.args[0], calls
+    result, raised = run_main(pm2_info, {'pm2_home': str(tmp_path)}, expect=(AnsibleExitJson, AnsibleFailJson))
+    return dict(result, failed=raised is AnsibleFailJson), calls
 
 
 def recorded(name):

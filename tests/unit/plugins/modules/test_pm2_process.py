@@ -14,10 +14,10 @@ import stat
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.plumber.hosting.plugins.module_utils import _pm2
 from ansible_collections.plumber.hosting.plugins.modules import pm2_process
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main, substitute
 
 PM2 = '/usr/bin/pm2'
 RSCRIPT = '/usr/bin/Rscript'
@@ -98,14 +98,6 @@ def w8102(**params):
 
 # --- the fake runner -----------------------------------------------------------------------
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 class FakeRunner:
     """Answers each command from a table of (command, answer) in order and records what ran.
 
@@ -139,17 +131,10 @@ class FakeRunner:
 @pytest.fixture
 def run_module(monkeypatch, tmp_path):
     """Run pm2_process with the given params and command table; returns (result dict, fake runner)."""
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, **kwargs):
-        raise FailJson(kwargs)
-
     def get_bin_path(module, arg, required=False, opt_dirs=None):
         return {'pm2': PM2, 'Rscript': RSCRIPT}.get(arg)
 
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', get_bin_path)
     # Without pm2_home the module uses $HOME/.pm2: never the real one.
     monkeypatch.setenv('HOME', str(tmp_path / 'home'))
@@ -161,33 +146,25 @@ def run_module(monkeypatch, tmp_path):
     (tmp_path / 'moduletmp').mkdir()
     tmp = str(tmp_path)
 
-    def run(params, table, expect=ExitJson, daemon=True, check_mode=False, diff=False, dump=True):
+    def run(params, table, expect=AnsibleExitJson, daemon=True, check_mode=False, diff=False, dump=True):
         if dump:
             (tmp_path / 'pm2home' / 'dump.pm2').write_text('[]')
         fake = FakeRunner(expand(table, tmp))
         monkeypatch.setattr(AnsibleModule, 'run_command', fake)
         monkeypatch.setattr(pm2_process, 'daemon_running', lambda pm2_home: daemon)
         args = dict(expand(params, tmp), _ansible_check_mode=check_mode, _ansible_diff=diff, _ansible_tmpdir=tmp + '/moduletmp')
-        with patch_module_args(args):
-            with pytest.raises(expect) as caught:
-                pm2_process.main()
-        return caught.value.args[0], fake
+        result, dummy = run_main(pm2_process, args, expect)
+        return result, fake
     return run
 
 
 def expand(value, tmp):
     """Put the test's temporary directory in place of {tmp}, and in place of the recording machine's paths."""
-    if isinstance(value, str):
-        value = value.replace('/tmp/pm2test-home/.pm2', tmp + '/pm2home')
-        value = re.sub(r'/tmp/pm2test(?=[/"])', tmp + '/app', value)
-        return value.replace('{tmp}', tmp)
-    if isinstance(value, list):
-        return [expand(item, tmp) for item in value]
-    if isinstance(value, tuple):
-        return tuple(expand(item, tmp) for item in value)
-    if isinstance(value, dict):
-        return dict((key, expand(item, tmp)) for key, item in value.items())
-    return value
+    def replace(text):
+        text = text.replace('/tmp/pm2test-home/.pm2', tmp + '/pm2home')
+        text = re.sub(r'/tmp/pm2test(?=[/"])', tmp + '/app', text)
+        return text.replace('{tmp}', tmp)
+    return substitute(value, replace)
 
 
 # --- cases that succeed --------------------------------------------------------------------
@@ -643,7 +620,7 @@ FAILURE = [
 
 @pytest.mark.parametrize('case', FAILURE, ids=[case['id'] for case in FAILURE])
 def test_failure(run_module, tmp_path, case):
-    result, fake = run_module(case['params'], case['table'], expect=FailJson)
+    result, fake = run_module(case['params'], case['table'], expect=AnsibleFailJson)
     assert fake.calls == [cmd for cmd, dummy in expand(case['table'], str(tmp_path))]
     for part in expand(case['msg'], str(tmp_path)):
         assert part in result['msg']

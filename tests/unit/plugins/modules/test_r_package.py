@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     ARCHIVE_INSTALL_SCRIPT,
@@ -19,6 +18,7 @@ from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     STATE_SCRIPT,
 )
 from ansible_collections.plumber.hosting.plugins.modules import r_package
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main, substitute
 
 RSCRIPT = '/usr/bin/Rscript'
 APT_CACHE = '/usr/bin/apt-cache'
@@ -72,14 +72,6 @@ COMPILER_LOG = '\n'.join(
 
 # --- the fake runner -----------------------------------------------------------------------
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
 class FakeRunner:
     """Answers each command from a table of (command, answer) in order and records what ran."""
 
@@ -101,26 +93,17 @@ class FakeRunner:
 @pytest.fixture
 def run_module(monkeypatch):
     """Run r_package with the given params and command table; returns (result dict, fake runner)."""
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, **kwargs):
-        raise FailJson(kwargs)
-
     def get_bin_path(module, arg, required=False, opt_dirs=None):
         return {'Rscript': RSCRIPT, 'apt-cache': APT_CACHE, 'apt-get': APT_GET, 'dpkg': DPKG}.get(arg)
 
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', get_bin_path)
 
-    def run(params, table, expect=ExitJson):
+    def run(params, table, expect=AnsibleExitJson):
         fake = FakeRunner(table)
         monkeypatch.setattr(AnsibleModule, 'run_command', fake)
-        with patch_module_args(params):
-            with pytest.raises(expect) as caught:
-                r_package.main()
-        return caught.value.args[0], fake
+        result, dummy = run_main(r_package, params, expect)
+        return result, fake
     return run
 
 
@@ -359,15 +342,7 @@ SUCCESS = [
 
 def expand(value, tmp):
     """Put the test's temporary directory in place of {tmp}."""
-    if isinstance(value, str):
-        return value.replace('{tmp}', tmp)
-    if isinstance(value, list):
-        return [expand(item, tmp) for item in value]
-    if isinstance(value, tuple):
-        return tuple(expand(item, tmp) for item in value)
-    if isinstance(value, dict):
-        return dict((key, expand(item, tmp)) for key, item in value.items())
-    return value
+    return substitute(value, lambda text: text.replace('{tmp}', tmp))
 
 
 @pytest.mark.parametrize('case', SUCCESS, ids=[case['id'] for case in SUCCESS])
@@ -564,7 +539,7 @@ FAILURE = [
 
 @pytest.mark.parametrize('case', FAILURE, ids=[case['id'] for case in FAILURE])
 def test_failure(run_module, case):
-    result, fake = run_module(case['params'], case['table'], expect=FailJson)
+    result, fake = run_module(case['params'], case['table'], expect=AnsibleFailJson)
     assert fake.calls == [cmd for cmd, dummy in case['table']]
     for part in case['msg']:
         assert part in result['msg']
@@ -591,6 +566,6 @@ def test_commands_run_with_c_locale(run_module):
 
 def test_compilation_error_output_is_cut_to_the_tail(run_module):
     case = case_named(FAILURE, 'compilation error shows the end of the output')
-    result, dummy = run_module(case['params'], case['table'], expect=FailJson)
+    result, dummy = run_module(case['params'], case['table'], expect=AnsibleFailJson)
     assert len(result['msg'].splitlines()) == 21
     assert result['stderr'] == COMPILER_LOG

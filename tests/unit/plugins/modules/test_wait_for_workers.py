@@ -12,9 +12,9 @@ from urllib.error import HTTPError, URLError
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.plumber.hosting.plugins.modules import wait_for_workers
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main
 
 TIMEOUT_BIN = '/usr/bin/timeout'
 BINARIES = {
@@ -30,14 +30,6 @@ JOURNAL = '\n'.join('Nov 28 08:00:%02d host Rscript[42]: line %d' % (i, i) for i
 
 
 # --- the fakes -----------------------------------------------------------------------------
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
 
 class FakeClock:
     """Stands in for the time module: monotonic() only moves when something sleeps or waits."""
@@ -119,31 +111,22 @@ def log_cmd(*argv):
 @pytest.fixture
 def run_module(monkeypatch):
     """Run wait_for_workers; returns (result, fake workers, fake runner, fake clock)."""
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, **kwargs):
-        raise FailJson(kwargs)
-
     def get_bin_path(module, arg, required=False, opt_dirs=None):
         return BINARIES.get(arg)
 
-    monkeypatch.setattr(AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(AnsibleModule, 'fail_json', fail_json)
+    patch_exits(monkeypatch)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', get_bin_path)
 
-    def run(params, answers, table=(), expect=ExitJson):
+    def run(params, answers, table=(), expect=AnsibleExitJson):
         clock = FakeClock()
         workers = FakeWorkers(clock, answers)
         runner = FakeRunner(table)
         monkeypatch.setattr(wait_for_workers, 'time', clock)
         monkeypatch.setattr(wait_for_workers, 'open_url', workers)
         monkeypatch.setattr(AnsibleModule, 'run_command', runner)
-        with patch_module_args(params):
-            with pytest.raises(expect) as caught:
-                wait_for_workers.main()
+        result, dummy = run_main(wait_for_workers, params, expect)
         assert runner.table == [], 'commands not run: %r' % (runner.table,)
-        return caught.value.args[0], workers, runner, clock
+        return result, workers, runner, clock
     return run
 
 
@@ -263,7 +246,7 @@ def test_requests_go_direct_without_redirects_with_a_short_timeout(run_module):
 
 
 def test_a_hanging_worker_waits_at_most_until_the_deadline(run_module):
-    result, workers, dummy, clock = run_module(dict(ports=[8001], timeout=7), {url(8001): [HANGS]}, expect=FailJson)
+    result, workers, dummy, clock = run_module(dict(ports=[8001], timeout=7), {url(8001): [HANGS]}, expect=AnsibleFailJson)
     timeouts = [kwargs['timeout'] for dummy, kwargs in workers.requests]
     assert timeouts == [5.0, 1.75]
     assert clock.now == 1007.0
@@ -388,7 +371,7 @@ FAILURE = [
 
 @pytest.mark.parametrize('case', FAILURE, ids=[case['id'] for case in FAILURE])
 def test_failure(run_module, case):
-    result, dummy, runner, dummy = run_module(case['params'], case['answers'], case.get('table', ()), expect=FailJson)
+    result, dummy, runner, dummy = run_module(case['params'], case['answers'], case.get('table', ()), expect=AnsibleFailJson)
     if 'msg' in case:
         assert result['msg'] == case['msg']
     else:
@@ -404,7 +387,7 @@ def test_log_output_is_cut_to_the_tail(run_module):
     journal = ''.join('line %d\n' % i for i in range(500))
     result, dummy, dummy, dummy = run_module(
         dict(ports=[8001], timeout=1, log_command='journalctl -u plumber-sales@{port} -n 500'), {url(8001): [REFUSED]},
-        [(log_cmd('journalctl', '-u', 'plumber-sales@8001', '-n', '500'), (0, journal, ''))], expect=FailJson)
+        [(log_cmd('journalctl', '-u', 'plumber-sales@8001', '-n', '500'), (0, journal, ''))], expect=AnsibleFailJson)
     shown = result['msg'].split('-n 500):\n', 1)[1].splitlines()
     assert shown == ['line %d' % i for i in range(400, 500)]
 
@@ -413,6 +396,6 @@ def test_log_command_without_timeout_binary(run_module, monkeypatch):
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda module, arg, required=False, opt_dirs=None: BINARIES.get(arg) if arg != 'timeout' else None)
     result, dummy, runner, dummy = run_module(
         dict(ports=[8001], timeout=1, log_command='echo {port}'), {url(8001): [REFUSED]},
-        [(['echo', '8001'], (0, '8001\n', ''))], expect=FailJson)
+        [(['echo', '8001'], (0, '8001\n', ''))], expect=AnsibleFailJson)
     assert runner.calls == [['echo', '8001']]
     assert result['msg'].endswith('log of the worker on port 8001 (echo 8001):\n8001')
