@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: ./demo.sh [up [pm2|systemd]] hosts the sample API (two workers) on a local container
+# The demo: ./demo.sh [up [systemd|pm2|docker|compose]] hosts the sample API (two workers) on a local container
 # that plays the server, with playbooks/site.yml, and prints an answer from each worker.
 # Running it again changes nothing. ./demo.sh down removes the container.
 set -euo pipefail
@@ -19,5 +19,5 @@ case $action in
   down)
     ansible-playbook playbooks/demo.yml -e demo_state=absent
     ;;
-  *) die "usage: ./demo.sh [up [pm2|systemd] | down]" ;;
+  *) die "usage: ./demo.sh [up [systemd|pm2|docker|compose] | down]" ;;
 esac

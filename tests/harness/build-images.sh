@@ -43,6 +43,7 @@ build_recipe() {
 }
 
 mkdir -p "$CACHE"
+docker info >/dev/null 2>&1 || die "Docker is not running; tests/run setup installs and starts it"
 ensure_base
 for recipe in "$ROOT"/tests/images/*/; do
   build_recipe "$(basename "$recipe")"

@@ -5,7 +5,8 @@
 #* @serializer unboxedJSON
 #* @get /whoami
 function() {
-  list(api = Sys.getenv("PLUMBER_API"), worker = as.integer(Sys.getenv("PLUMBER_WORKER")), pid = Sys.getpid())
+  list(api = Sys.getenv("PLUMBER_API"), worker = as.integer(Sys.getenv("PLUMBER_WORKER")), pid = Sys.getpid(),
+       host = Sys.info()[["nodename"]])
 }
 
 #* Echo back the input

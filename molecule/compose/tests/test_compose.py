@@ -1,0 +1,329 @@
+"""What a user of plumber.hosting.compose sees on the server: every API answering through nginx at
+its prefix, spread over its replicas by HAProxy, scaling without dropped requests, containers that
+come back, and no R port published."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+PROJECT = 'plumber'
+PROJECT_DIR = '/opt/plumber-compose'
+HELLO_WORKERS = 3
+BASE = 'http://127.0.0.1'
+
+
+@pytest.fixture(scope='module')
+def instance(host):
+    """The instance's container name on the controller's engine (the inventory name)."""
+    return host.ansible.get_variables()['inventory_hostname']
+
+
+@pytest.fixture(scope='module')
+def apis(host):
+    return host.ansible.get_variables()['plumber_apis']
+
+
+def with_workers(apis, name, workers):
+    return [dict(api, workers=workers) if api['name'] == name else api for api in apis]
+
+
+def stack_logs(host):
+    return host.run('docker compose --project-directory %s logs --no-color --tail 30', PROJECT_DIR).stdout
+
+
+def request(host, path, *curl_args):
+    """One request through nginx: (status, body)."""
+    cmd = host.run("curl -sS --max-time 120 -w '\\n%%{http_code}' %s '%s%s'" % (' '.join(curl_args), BASE, path))
+    assert cmd.rc == 0, '%s: %s' % (path, cmd.stderr)
+    body, status = cmd.stdout.rsplit('\n', 1)
+    return int(status), body
+
+
+def get(host, path):
+    status, body = request(host, path)
+    assert status == 200, '%s answered %d: %s\n%s' % (path, status, body, stack_logs(host))
+    return json.loads(body)
+
+
+def replicas_answering(host, path, count, *curl_args):
+    """The `replica` of `count` answers to GET `path` (in one shell round trip)."""
+    out = host.check_output("for i in $(seq %d); do curl -fsS --max-time 30 %s '%s%s'; echo; done"
+                            % (count, ' '.join(curl_args), BASE, path))
+    return [json.loads(line)['replica'] for line in out.splitlines() if line]
+
+
+def replica_ids(host, service):
+    """Short container ids of a service's running replicas: their host names."""
+    out = host.check_output("docker ps --filter label=com.docker.compose.project=%s "
+                            "--filter label=com.docker.compose.service=%s --format '{{.ID}}'" % (PROJECT, service))
+    return set(out.split())
+
+
+def inspect(host, container):
+    return json.loads(host.check_output('docker inspect %s', container))[0]
+
+
+def wait_until(check, timeout, interval=1):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+def all_replicas_serve(host, service='hello', path='/hello/whoami', timeout=90):
+    """True once every running replica of `service` has answered through nginx."""
+    def check():
+        ids = replica_ids(host, service)
+        try:
+            seen = set(replicas_answering(host, path, 6 * max(len(ids), 1)))
+        except AssertionError:
+            return False
+        return bool(ids) and seen == ids
+    return wait_until(check, timeout)
+
+
+class RequestLoop:
+    """GETs `path` through nginx inside the instance, back to back, until stopped; one line each."""
+
+    def __init__(self, instance, path):
+        self.instance = instance
+        script = ('rm -f /tmp/loop.stop; while [ ! -e /tmp/loop.stop ]; do '
+                  "curl -s --max-time 60 -w ' %%{http_code}\\n' '%s%s'; done" % (BASE, path))
+        self.proc = subprocess.Popen(['docker', 'exec', instance, 'sh', '-c', script],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def stop(self):
+        subprocess.run(['docker', 'exec', self.instance, 'touch', '/tmp/loop.stop'], check=True, timeout=30)
+        return self.proc.communicate(timeout=120)[0].splitlines()
+
+
+# Before anything disturbs the converged host.
+def test_check_mode_on_the_converged_host_reports_no_change(converged_check):
+    assert converged_check.rc == 0, converged_check
+    assert converged_check.changed == 0, converged_check
+
+
+def test_every_api_answers_through_nginx_at_its_prefix(host):
+    hello = get(host, '/hello/whoami')
+    # The prefix is stripped; the API learns it, and the client's address, from X-Forwarded-*.
+    assert hello['api'] == 'hello' and hello['path'] == '/whoami', hello
+    assert hello['prefix'] == '/hello' and hello['forwarded_proto'] == 'http' and hello['forwarded_host'] == '127.0.0.1', hello
+    assert hello['forwarded_for'], hello
+    # nginx's routing header stops at HAProxy.
+    assert hello['balancer_header'] == '', hello
+    greeter = get(host, '/greeter/greet?name=ops')
+    assert greeter['greeting'] == 'Howdy, ops' and greeter['replica'] in replica_ids(host, 'greeter'), greeter
+    assert get(host, '/hello/healthz')['status'] == 'ok'
+
+
+@pytest.mark.parametrize('path', ['/', '/nothing', '/hellothere/whoami', '/hello/nothing'])
+def test_paths_outside_every_route_answer_404(host, path):
+    assert request(host, path)[0] == 404
+
+
+def test_every_replica_receives_traffic(host):
+    ids = replica_ids(host, 'hello')
+    assert len(ids) == HELLO_WORKERS, ids
+    seen = replicas_answering(host, '/hello/whoami', 10 * HELLO_WORKERS)
+    assert set(seen) == ids, seen
+
+
+def test_no_r_container_publishes_a_port(host):
+    containers = host.check_output("docker ps --filter label=com.docker.compose.project=%s --format '{{.Names}}'" % PROJECT).split()
+    published = {}
+    for name in containers:
+        details = inspect(host, name)
+        published[details['Config']['Labels']['com.docker.compose.service']] = sorted(
+            '%s:%s' % (binding['HostIp'], binding['HostPort'])
+            for bindings in (details['NetworkSettings']['Ports'] or {}).values() for binding in bindings or [])
+    assert published.pop('nginx') == ['0.0.0.0:80'], published
+    assert set(published) == {'hello', 'greeter', 'haproxy'} and not any(published.values()), published
+
+
+def test_replicas_run_unprivileged_read_only_and_restart(host):
+    account = host.user('plumber')
+    for replica in replica_ids(host, 'hello'):
+        details = inspect(host, replica)
+        assert details['Config']['User'] == '%d:%d' % (account.uid, account.gid)
+        assert details['HostConfig']['ReadonlyRootfs'] is True
+        assert details['HostConfig']['CapDrop'] == ['ALL']
+        assert details['HostConfig']['RestartPolicy']['Name'] == 'unless-stopped'
+        assert details['State']['Health']['Status'] == 'healthy'
+
+
+def test_replicas_share_the_data_directory_and_read_their_environment(host):
+    replica = sorted(replica_ids(host, 'hello'))[0]
+    written = host.run('docker exec %s touch /srv/plumber/hello/data/written-by-replica', replica)
+    assert written.rc == 0, written.stderr
+    probe = host.file('/srv/plumber/hello/data/written-by-replica')
+    assert probe.exists and probe.user == 'plumber'
+    # The environment file is mounted read-only; the greeting comes from it.
+    assert host.run('docker exec %s touch /etc/plumber/hello.env', replica).rc != 0
+
+
+def test_docs_work_behind_the_prefix(host):
+    headers = host.check_output("curl -sS -o /dev/null -D - '%s/greeter/__docs__'" % BASE)
+    assert headers.startswith('HTTP/1.1 301') and 'Location: /greeter/__docs__/' in headers, headers
+    status, page = request(host, '/greeter/__docs__/')
+    assert status == 200 and 'swagger-ui' in page
+    # The Swagger UI fetches the spec relative to its own address: /greeter/openapi.json.
+    assert '/greet' in get(host, '/greeter/openapi.json')['paths']
+    # Off unless asked.
+    assert request(host, '/hello/__docs__/')[0] == 404
+
+
+def test_uploads_beyond_nginx_default_limit_reach_the_api(host):
+    size = 20 * 1000 * 1000
+    cmd = host.run("head -c %d /dev/zero > /tmp/upload.bin && curl -sS --max-time 120 -H 'Content-Type: application/octet-stream' "
+                   "--data-binary @/tmp/upload.bin '%s/hello/upload'" % (size, BASE))
+    assert cmd.rc == 0 and json.loads(cmd.stdout)['bytes'] == size, cmd.stdout + cmd.stderr
+    # Beyond compose_client_max_body_size (100m): refused by nginx, before any R process reads it.
+    too_big = host.check_output("head -c 120000000 /dev/zero > /tmp/upload.bin && curl -sS -o /dev/null -w '%%{http_code}' "
+                                "-H 'Content-Type: application/octet-stream' --data-binary @/tmp/upload.bin '%s/hello/upload'" % BASE)
+    host.run('rm -f /tmp/upload.bin')
+    assert too_big == '413'
+
+
+def test_long_requests_outlive_nginx_default_timeout(host):
+    """nginx cuts a proxied request off after 60 s unless told otherwise (compose_proxy_timeout: 300)."""
+    assert get(host, '/hello/slow?seconds=65')['slept'] == 65
+
+
+def test_sticky_sessions_and_an_internal_network(host, play):
+    """Two switches in one run: each client kept on one replica, and APIs that reach nothing outside."""
+    switched = play('converge.yml', extra_vars={'compose_sticky_sessions': True, 'compose_api_egress': False})
+    try:
+        assert switched.rc == 0, switched
+        headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
+        assert 'plumber_hello=' in headers and 'path=/hello/' in headers, headers
+        stuck = replicas_answering(host, '/hello/whoami', 12, '-b', '/tmp/cookies')
+        assert len(set(stuck)) == 1, stuck
+        # Without the cookie, the requests still spread.
+        assert len(set(replicas_answering(host, '/hello/whoami', 12))) > 1
+        replica = sorted(replica_ids(host, 'hello'))[0]
+        outside = host.run('docker exec %s Rscript -e %s', replica, 'readLines(url("http://deb.debian.org/"), 1)')
+        assert outside.rc != 0 and 'resolve' in outside.stderr, outside.stdout + outside.stderr
+    finally:
+        restored = play('converge.yml')
+    assert restored.rc == 0, restored
+    assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
+    assert all_replicas_serve(host), stack_logs(host)
+
+
+def test_scaling_down_and_up_drops_no_request(host, play, instance, apis):
+    loop = RequestLoop(instance, '/hello/whoami')
+    try:
+        before = replica_ids(host, 'hello')
+        down = play('converge.yml', extra_vars={'plumber_apis': with_workers(apis, 'hello', 1)})
+        assert down.rc == 0, down
+        after = replica_ids(host, 'hello')
+        assert len(after) == 1
+        up = play('converge.yml')
+        assert up.rc == 0, up
+        assert len(replica_ids(host, 'hello')) == HELLO_WORKERS
+    finally:
+        answers = loop.stop()
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert len(answers) > 50 and not failed, (len(answers), failed[:10])
+    assert all_replicas_serve(host), stack_logs(host)
+    # Scaling changes no image (the wrapper does not name the workers): the replica that stays is
+    # one of the old ones, and it is still there after scaling back up.
+    assert after <= before, (before, after)
+    assert after <= replica_ids(host, 'hello'), after
+
+
+def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, apis, tmp_path):
+    source = [api['src'] for api in apis if api['name'] == 'hello'][0]
+    with open(source + '/plumber.R', encoding='utf-8') as handle:
+        (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
+    before = replica_ids(host, 'hello')
+    broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in apis]
+    broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis})
+    assert broken.rc != 0, broken
+    assert 'unexpected' in broken.output, broken
+    assert replica_ids(host, 'hello') == before
+    assert set(replicas_answering(host, '/hello/whoami', 10 * HELLO_WORKERS)) == before
+    restored = play('converge.yml')
+    assert restored.rc == 0, restored
+
+
+def test_crashed_replica_comes_back(host):
+    """An R process that dies: its container exits and the restart policy starts it again."""
+    victim = sorted(replica_ids(host, 'hello'))[0]
+    before = inspect(host, victim)
+    crash = host.run('kill -9 $(pgrep -P %d)' % before['State']['Pid'])
+    assert crash.rc == 0, crash.stderr
+
+    def back():
+        state = inspect(host, victim)
+        return state['RestartCount'] > before['RestartCount'] and state['State'].get('Health', {}).get('Status') == 'healthy'
+    assert wait_until(back, 90), inspect(host, victim)['State']
+    assert all_replicas_serve(host), stack_logs(host)
+
+
+def test_replica_stopped_by_hand_comes_back_with_the_next_run(host, play):
+    """`docker kill` (or stop) is a deliberate stop for Docker: no restart policy applies until the
+    playbook runs again and brings the project back to its definition."""
+    victim = sorted(replica_ids(host, 'hello'))[0]
+    assert host.run('docker kill %s', victim).rc == 0
+    assert len(replica_ids(host, 'hello')) == HELLO_WORKERS - 1
+    rerun = play('converge.yml')
+    assert rerun.rc == 0 and rerun.changed > 0, rerun
+    assert inspect(host, victim)['State']['Running']
+    assert all_replicas_serve(host), stack_logs(host)
+
+
+def test_docker_restart_brings_the_stack_back(host):
+    restart = host.run('systemctl restart docker')
+    assert restart.rc == 0, restart.stderr
+    assert all_replicas_serve(host), stack_logs(host)
+    assert get(host, '/greeter/greet')['greeting'] == 'Howdy, world'
+
+
+def test_reboot_brings_the_stack_back(host, instance):
+    """The docker unit is enabled and every container has a restart policy: after the instance restarts, all answer."""
+    subprocess.run(['docker', 'restart', instance], check=True, capture_output=True, timeout=180)
+    assert wait_until(lambda: host.run('systemctl is-active docker').stdout.strip() == 'active', 90)
+    assert all_replicas_serve(host, timeout=180), stack_logs(host)
+    assert all_replicas_serve(host, 'greeter', '/greeter/greet'), stack_logs(host)
+
+
+# Bad input fails in the role's preflight: a play with the role alone, facts as plumber.hosting.api
+# and plumber.hosting.docker leave them, and one bad value.
+ROLE_ONLY = """
+- hosts: all
+  gather_facts: false
+  vars:
+    api_service_account: {user: plumber, group: plumber, home: /srv/plumber}
+    docker_images:
+      - {name: hello, path: /hello, workers: 1, health: /healthz, docs: false, image: 'plumber-hello:0',
+         workdir: /srv/plumber/hello/current, env_file: /etc/plumber/hello.env}
+  roles:
+    - plumber.hosting.compose
+"""
+
+
+@pytest.mark.parametrize('extra_vars, fragments', [
+    ({'compose_client_max_body_size': '10 MB'}, ['compose_client_max_body_size', '10 MB']),
+    ({'compose_listen_address': 'localhost'}, ['compose_listen_address', 'localhost']),
+    ({'compose_http_port': 70000}, ['compose_http_port', '70000']),
+    ({'compose_project_name': 'My Stack'}, ['compose_project_name', 'My Stack']),
+    ({'docker_images': [{'name': 'nginx', 'path': '/nginx', 'workers': 1, 'health': '/healthz', 'image': 'x:0',
+                         'workdir': '/srv/plumber/nginx/current', 'env_file': '/etc/plumber/nginx.env'}]},
+     ['plumber_apis name', 'nginx', 'router']),
+    ({'docker_images': [{'name': 'hello', 'path': '/hello', 'workers': 1, 'health': '/healthz'}]},
+     ['docker_images', 'plumber.hosting.docker']),
+], ids=['body-size', 'listen-address', 'port', 'project-name', 'api-named-nginx', 'no-image'])
+def test_bad_input_fails_before_any_change(host, play, extra_vars, fragments):
+    before = host.file(PROJECT_DIR + '/compose.yaml').mtime
+    result = play(ROLE_ONLY, extra_vars=extra_vars)
+    assert result.rc != 0, result
+    assert all(fragment in result.output for fragment in fragments), result
+    assert result.changed == 0, result
+    assert host.file(PROJECT_DIR + '/compose.yaml').mtime == before

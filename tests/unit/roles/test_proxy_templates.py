@@ -1,0 +1,227 @@
+"""The shared nginx and HAProxy templates (roles/compose/templates) serve R workers in a compose
+stack and on plain servers alike. Each case renders them with Ansible's template module, checks
+them with the real nginx and HAProxy of the test images (`nginx -t`, `haproxy -c`), and the
+plain-server case also runs them: nginx -> HAProxy -> two workers on 127.0.0.1, host network."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+TEMPLATES = os.path.join(ROOT, 'roles', 'compose', 'templates')
+NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
+HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
+
+BALANCER = {'log': 'stdout format raw local0', 'timeout': 300, 'check_interval': 1, 'check_timeout': 5,
+            'maxconn': 1, 'cookie_key': 'k' * 32}
+ROUTER = {'server_name': '_', 'timeout': 300, 'client_max_body_size': '100m'}
+
+# plumber.hosting.compose: servers found through Docker's DNS, nginx reaching HAProxy by name.
+COMPOSE = {
+    'router': dict(ROUTER, listen=[80], balancer='haproxy:8080', resolver='127.0.0.11'),
+    'balancer': dict(BALANCER, bind=':8080', nameservers=['127.0.0.11:53']),
+    'backends': [
+        {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': False, 'sticky': True,
+         'server_template': {'host': 'hello', 'port': 8000, 'count': 8}},
+        {'name': 'root-api', 'path': '/', 'health': '/healthz', 'docs': True, 'sticky': False,
+         'server_template': {'host': 'root-api', 'port': 8000, 'count': 8}},
+    ],
+}
+
+# Plain servers (pm2 or systemd workers on 127.0.0.1): static servers, no resolver, HAProxy on
+# loopback, a TLS listener next to plain HTTP. Ports high enough not to clash with the machine's.
+ROUTER_PORT, BALANCER_PORT, TLS_PORT, WORKER_PORTS = 18080, 18081, 18443, (18101, 18102)
+PLAIN = {
+    'router': dict(ROUTER, listen=[ROUTER_PORT], balancer='127.0.0.1:%d' % BALANCER_PORT, resolver='',
+                   tls={'port': TLS_PORT, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'}),
+    'balancer': dict(BALANCER, bind='127.0.0.1:%d' % BALANCER_PORT, nameservers=[]),
+    'backends': [
+        {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': True, 'sticky': False,
+         'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS]},
+        {'name': 'sticky', 'path': '/sticky', 'health': '/healthz', 'docs': False, 'sticky': True,
+         'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS]},
+    ],
+}
+
+
+def docker_ready():
+    if not shutil.which('docker'):
+        return False
+    images = subprocess.run(['docker', 'image', 'inspect', NGINX_IMAGE, HAPROXY_IMAGE], capture_output=True, check=False)
+    return images.returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not docker_ready(), reason='needs Docker and the test images (tests/run setup images)')
+
+
+def render(tmp_path, proxy):
+    """Both templates rendered by Ansible for `plumber_proxy` = proxy: (nginx.conf, haproxy.cfg) paths."""
+    out = {}
+    variables = tmp_path / 'vars.json'
+    variables.write_text(json.dumps({'plumber_proxy': proxy, 'ansible_python_interpreter': sys.executable}), encoding='utf-8')
+    for name, src in (('nginx', 'plumber-nginx.conf.j2'), ('haproxy', 'plumber-haproxy.cfg.j2')):
+        out[name] = tmp_path / name
+        cmd = subprocess.run(['ansible', 'localhost', '-i', 'localhost,', '-c', 'local', '-m', 'ansible.builtin.template',
+                              '-a', 'src=%s dest=%s' % (os.path.join(TEMPLATES, src), out[name]), '-e', '@%s' % variables],
+                             capture_output=True, text=True, check=False, timeout=120)
+        assert cmd.returncode == 0, cmd.stdout + cmd.stderr
+    return out['nginx'], out['haproxy']
+
+
+def docker(*args, check=True):
+    cmd = subprocess.run(['docker', *args], capture_output=True, text=True, check=False, timeout=120)
+    if check:
+        assert cmd.returncode == 0, cmd.stdout + cmd.stderr
+    return cmd
+
+
+def nginx_check(conf, *mounts):
+    return docker('run', '--rm', '--network', 'none', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % conf, *mounts,
+                  NGINX_IMAGE, 'nginx', '-t', '-q', check=False)
+
+
+def haproxy_check(cfg):
+    return docker('run', '--rm', '--network', 'none', '--user', 'root', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % cfg,
+                  HAPROXY_IMAGE, 'haproxy', '-c', '-q', '-f', '/usr/local/etc/haproxy/haproxy.cfg', check=False)
+
+
+def certificate(tmp_path):
+    certs = tmp_path / 'certs'
+    certs.mkdir()
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+                    '-keyout', str(certs / 'key.pem'), '-out', str(certs / 'cert.pem')], check=True, capture_output=True)
+    certs.chmod(0o755)
+    for pem in certs.iterdir():
+        pem.chmod(0o644)
+    return certs
+
+
+def test_compose_configuration_is_valid(tmp_path):
+    nginx, haproxy = render(tmp_path, COMPOSE)
+    checked = nginx_check(nginx)
+    assert checked.returncode == 0, checked.stderr
+    checked = haproxy_check(haproxy)
+    assert checked.returncode == 0, checked.stderr
+    cfg = haproxy.read_text(encoding='utf-8')
+    assert 'server-template hello 8 hello:8000 check resolvers plumber' in cfg
+    assert 'dynamic-cookie-key' in cfg and 'cookie plumber_hello insert' in cfg
+    routes = nginx.read_text(encoding='utf-8')
+    # An API at the root takes / itself: no catch-all 404 location next to it.
+    assert 'location / {' in routes and '404 - Resource Not Found' not in routes
+    assert 'resolver 127.0.0.11' in routes
+
+
+class Worker(http.server.BaseHTTPRequestHandler):
+    """A stand-in R worker: answers its port, the path it got and the prefix header as JSON."""
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        body = json.dumps({'worker': self.server.server_port, 'path': self.path,
+                           'prefix': self.headers.get('X-Forwarded-Prefix', ''),
+                           'backend_header': self.headers.get('X-Plumber-Backend', '')}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+@pytest.fixture
+def workers():
+    servers = [http.server.ThreadingHTTPServer(('127.0.0.1', port), Worker) for port in WORKER_PORTS]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unused-argument
+    """nginx and HAProxy from the rendered plain-server configuration, on the host network."""
+    nginx, haproxy = render(tmp_path, PLAIN)
+    certs = certificate(tmp_path)
+    checked = nginx_check(nginx, '-v', '%s:/certs:ro' % certs)
+    assert checked.returncode == 0, checked.stderr
+    checked = haproxy_check(haproxy)
+    assert checked.returncode == 0, checked.stderr
+    names = ['plumber-hosting-unit-haproxy-%d' % os.getpid(), 'plumber-hosting-unit-nginx-%d' % os.getpid()]
+    try:
+        docker('run', '-d', '--name', names[0], '--network', 'host', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % haproxy,
+               HAPROXY_IMAGE)
+        docker('run', '-d', '--name', names[1], '--network', 'host', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % nginx,
+               '-v', '%s:/certs:ro' % certs, NGINX_IMAGE)
+        yield names
+    finally:
+        for name in names:
+            docker('rm', '-f', name, check=False)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # pylint: disable=unused-argument
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def fetch(path, port=ROUTER_PORT, cookie=None, timeout=30):
+    """GET through nginx, redirects not followed, until it answers (the containers are starting):
+    (status, headers, body)."""
+    request = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path), headers={'Cookie': cookie} if cookie else {})
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with OPENER.open(request, timeout=10) as answer:
+                return answer.status, answer.headers, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            if error.code not in (502, 503) or time.monotonic() > deadline:
+                return error.code, error.headers, error.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.5)
+
+
+def test_plain_servers_route_by_prefix_and_balance_over_the_workers(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    status, body = fetch('/hello/whoami')[::2]
+    assert status == 200, body
+    answer = json.loads(body)
+    # The prefix is stripped and passed on; the routing header stops at HAProxy.
+    assert answer['path'] == '/whoami' and answer['prefix'] == '/hello' and answer['backend_header'] == '', answer
+    seen = {json.loads(fetch('/hello/whoami')[2])['worker'] for attempt in range(10)}
+    assert seen == set(WORKER_PORTS), seen
+    assert fetch('/elsewhere')[0] == 404
+    status, headers = fetch('/hello/__docs__')[:2]
+    assert status == 301 and headers.get('Location') == '/hello/__docs__/', (status, dict(headers))
+
+
+def test_plain_servers_sticky_cookie_keeps_a_client_on_one_worker(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    status, headers, body = fetch('/sticky/whoami')
+    assert status == 200, body
+    cookie = headers.get('Set-Cookie', '')
+    assert cookie.startswith('plumber_sticky=') and 'path=/sticky/' in cookie, cookie
+    stuck = {json.loads(fetch('/sticky/whoami', cookie=cookie.split(';')[0])[2])['worker'] for attempt in range(8)}
+    assert len(stuck) == 1, stuck
+
+
+def test_plain_servers_answer_on_the_tls_listener(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    fetch('/hello/whoami')  # started
+    cmd = subprocess.run(['curl', '-sSk', '--max-time', '20', 'https://127.0.0.1:%d/hello/whoami' % TLS_PORT],
+                         capture_output=True, text=True, check=False)
+    assert cmd.returncode == 0, cmd.stderr
+    assert json.loads(cmd.stdout)['path'] == '/whoami'
