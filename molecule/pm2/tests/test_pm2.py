@@ -50,3 +50,37 @@ def test_restart_count_is_reported(host, play):
     result = play('converge.yml')
     assert result.rc == 0, result
     assert 'greeter-8100 has restarted %d times' % (before + 1) in result.output, result
+
+
+def serving_pid(host, worker):
+    """The one R process serving `worker` ("<api>-<port>"): R runs with --file=<wrapper> --args <port>."""
+    api, port = worker.rsplit('-', 1)
+    out = host.check_output("pgrep -f -- '--file=/srv/plumber/%s/run-%s.R --args %s$'" % (api, api, port))
+    assert len(out.split()) == 1, (worker, out)
+    return int(out)
+
+
+def test_switching_to_systemd_and_back_leaves_one_set_of_workers(host, play):
+    """site.yml retires the other process managers' workers: after a switch, the new manager's
+    workers hold the ports (not the old ones, still answering), and nothing of the old one is left."""
+    switched = play('converge.yml', extra_vars={'plumber_process_manager': 'systemd'})
+    assert switched.rc == 0, switched
+    pm2 = host.service('pm2-plumber')
+    assert not pm2.is_running and not pm2.is_enabled
+    for name in WORKERS:
+        api, port = name.rsplit('-', 1)
+        unit = 'plumber-%s@%s.service' % (api, port)
+        assert host.service(unit).is_running, unit
+        main_pid = int(host.check_output('systemctl show --property MainPID --value %s', unit))
+        assert serving_pid(host, name) == main_pid, unit
+    assert host.run('pgrep -u plumber -f PM2').rc != 0
+
+    back = play('converge.yml')
+    assert back.rc == 0, back
+    assert pm2.is_running and pm2.is_enabled
+    assert host.run('ls /etc/systemd/system/plumber-*@.service').rc != 0
+    assert host.run("systemctl list-units --no-legend 'plumber-*@*.service' | grep -q running").rc != 0
+    processes = jlist(host)
+    assert sorted(processes) == sorted(WORKERS)
+    for name in WORKERS:
+        assert serving_pid(host, name) == processes[name]['pid'], name
