@@ -11,6 +11,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     APIError,
+    find_entrypoint,
     merge_packages,
     public_view,
     validate_apis,
@@ -60,6 +61,9 @@ class ActionModule(ActionBase):
             raise APIError('%s[%d].src %r (API %s) is not a directory on the controller' % (var, index, api['src'], api['name'])) from None
         if not os.path.isdir(src):
             raise APIError('%s[%d].src %r (API %s) is not a directory on the controller' % (var, index, api['src'], api['name']))
-        if not os.path.isfile(os.path.join(src, api['entrypoint'])):
+        if find_entrypoint(src, api['entrypoint']) is None:
+            if api['entrypoint'] is None:
+                raise APIError('%s[%d].src %r (API %s) holds neither entrypoint.R nor plumber.R: set %s[%d].entrypoint to the file plumber loads'
+                               % (var, index, api['src'], api['name'], var, index))
             raise APIError('%s[%d].entrypoint %r (API %s) does not exist in %s' % (var, index, api['entrypoint'], api['name'], src))
         api['src'] = src

@@ -9,6 +9,7 @@ and nowhere else. ``tests/unit/test_argument_specs.py`` keeps the roles' argumen
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -24,6 +25,8 @@ PROCESS_MANAGERS = ('pm2', 'systemd', 'docker', 'compose')
 # A unix user/unit name and a URL segment and a DNS label at once.
 NAME_RE = re.compile(r'^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$')
 PATH_RE = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$')
+ENTRYPOINT_RE = re.compile(r'^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*[.][Rr]$')
+REPO_URL_RE = re.compile(r'^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|file://)(/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$')
 ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 FIRST_PORT = 8000
 PORT_MIN, PORT_MAX = 1024, 65535
@@ -46,7 +49,9 @@ API_OPTIONS = dict(
                           'Used as unix user suffix, unit/process name, compose service and default URL prefix.'),
     src=dict(type='path', description='Directory on the controller holding the API code (relative paths are looked up like M(ansible.builtin.copy) sources).'),
     git=dict(type='dict', options=GIT_OPTIONS, description='Git repository holding the API code, at a pinned ref. Exclusive with C(src).'),
-    entrypoint=dict(type='str', default='plumber.R', description='The plumber file inside the code directory.'),
+    entrypoint=dict(type='str', description='The file plumber loads, relative to the code directory. A file named C(entrypoint.R) is sourced '
+                                           'and must return the router, as C(plumb) does for a directory; any other file is an annotated '
+                                           'plumber file. Default: what C(plumb) finds in the directory, C(entrypoint.R) first, else C(plumber.R).'),
     path=dict(type='str', description='URL path prefix at the proxy, for example V(/sales). Default V(/<name>).'),
     workers=dict(type='int', default=1, description='Number of R worker processes (one port each).'),
     port=dict(type='int', description='First port; worker C(n) listens on C(port + n). '
@@ -98,16 +103,21 @@ def _validate_one(index, raw, var):
                        "no spaces or query)" % (where, api['path'], name))
     if not 1 <= api['workers'] <= MAX_WORKERS:
         raise APIError('%s.workers %r must be between 1 and %d' % (where, api['workers'], MAX_WORKERS))
-    for key in ('entrypoint',):
-        value = api[key]
-        if not value or value.startswith('/') or '..' in value.split('/'):
-            raise APIError('%s.%s %r must be a relative path inside the code directory' % (where, key, value))
-    if not api['health'].startswith('/'):
-        raise APIError("%s.health %r must be a path starting with '/'" % (where, api['health']))
+    entrypoint = api['entrypoint']
+    if entrypoint is not None and not ENTRYPOINT_RE.match(entrypoint) or entrypoint and '..' in entrypoint.split('/'):
+        raise APIError('%s.entrypoint %r must be a relative path of an R file inside the code directory '
+                       "(letters, digits, '.', '_', '-' and '/', ending in .R)" % (where, entrypoint))
+    if not PATH_RE.match(api['health']) or api['health'] == '/':
+        raise APIError("%s.health %r must be a URL path like '/healthz' (leading '/', letters, digits, '.', '_', '~', '-')"
+                       % (where, api['health']))
     for key in api['env']:
         if not ENV_NAME_RE.match(str(key)):
             raise APIError('%s.env has an invalid variable name %r' % (where, key))
     api['env'] = dict((k, '' if v is None else str(v)) for k, v in api['env'].items())
+    for key, value in api['env'].items():
+        if '\x00' in value:
+            # Only the name: values are secrets.
+            raise APIError('%s.env.%s holds a NUL character, which no environment variable can hold' % (where, key))
     api['packages'] = [_validate_package('%s.packages[%d]' % (where, i), p) for i, p in enumerate(api['packages'])]
     return api
 
@@ -133,7 +143,23 @@ def _validate_package(where, raw):
     repos = raw.get('repos')
     if repos is not None and (not isinstance(repos, list) or not all(isinstance(r, str) for r in repos)):
         raise APIError('%s.repos %r must be a list of repository URLs' % (where, repos))
+    for repo in repos or []:
+        if not REPO_URL_RE.match(repo):
+            raise APIError('%s.repos: %r (package %s) is not a repository URL (http://, https:// or file://, '
+                           'without spaces, quotes or backslashes)' % (where, repo, name))
     return dict(name=name, version=version, repos=repos)
+
+
+def find_entrypoint(directory, entrypoint):
+    """The file plumber loads from ``directory`` (relative), as plumb(dir = ...) finds it when entrypoint is None; or None."""
+    if entrypoint is not None:
+        return entrypoint if os.path.isfile(os.path.join(directory, entrypoint)) else None
+    names = sorted(os.listdir(directory))
+    for wanted in ('entrypoint.r', 'plumber.r'):
+        found = [name for name in names if name.lower() == wanted and os.path.isfile(os.path.join(directory, name))]
+        if found:
+            return found[0]
+    return None
 
 
 def validate_packages(packages, var):

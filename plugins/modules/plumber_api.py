@@ -6,14 +6,21 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: plumber_api
-short_description: Load a plumber API in a separate R process, without serving it
+short_description: Load a plumber API in a separate R process, as its workers load it, without serving it
 version_added: 0.1.0
 description:
-  - Loads the plumber API O(path)/O(entrypoint) with C(plumber::plumb) in a separate C(Rscript), as a worker would before
-    it starts serving, and reports its routes and its OpenAPI spec. Nothing is served and nothing on the host changes.
-  - An API that does not load (a syntax error, a missing package, an error in its top-level code) fails the task with
-    R's own error message, so that a play stops before the workers are restarted on broken code.
-  - Runs C(Rscript --vanilla) with C(LC_ALL=C), in O(path), as O(run_as) when set.
+  - Loads the plumber API in O(path) in a separate C(Rscript) with the loader every worker of plumber.hosting runs (the
+    Rscript wrapper of the C(api) role embeds the same R code), and reports its routes and its OpenAPI spec. Nothing is
+    served and nothing on the host changes.
+  - Loading means what a worker does before it serves; plumber attached (C(library(plumber))), R's working directory
+    O(path), the variables of O(env) and the R options of O(options) set, then the API found as C(plumb()) finds it (an
+    C(entrypoint.R) is sourced and the router it returns is the API; any other file is parsed as an annotated plumber
+    file), the health route O(health) added ahead of the API's filters, the docs switched on or off.
+  - An API that does not load (a syntax error, a missing package, an error in its top-level code, an C(entrypoint.R) that
+    returns no router) or that defines no route fails the task with R's own error message, so that a play stops before
+    the workers are restarted on broken code.
+  - Runs C(Rscript) in O(path) with C(LC_ALL=C), as O(run_as) when set, like the workers (R reads the site profile and
+    an C(.Rprofile) in O(path), as an R session started there does).
   - Also returns RV(revision), a checksum of every file under O(path), to tell whether the code changed.
 author:
   - plumber.hosting contributors (@plumber-hosting)
@@ -40,9 +47,36 @@ options:
     required: true
   entrypoint:
     description:
-      - The plumber file, relative to O(path).
+      - The file to load, relative to O(path). A file named C(entrypoint.R) is sourced from its own directory and must return
+        the router, as C(plumb) does for a directory; any other file is an annotated plumber file.
+      - When unset, the API is what C(plumb) finds in O(path), C(entrypoint.R) first, else C(plumber.R) (both
+        case-insensitive).
     type: str
-    default: plumber.R
+  health:
+    description:
+      - Path of the health route added to the API, answered before any filter of the API (so an authentication filter
+        does not refuse health checks). An API that defines this path itself keeps its own route.
+    type: str
+    default: /healthz
+  docs:
+    description:
+      - Serve the Swagger/OpenAPI docs.
+    type: bool
+    default: false
+  name:
+    description:
+      - Name of the API, answered by the health route and set as E(PLUMBER_API).
+    type: str
+    default: api
+  data:
+    description:
+      - The API's writable data directory, set as E(PLUMBER_DATA).
+    type: str
+  options:
+    description:
+      - R options set before the API loads, as a worker sets them.
+    type: dict
+    default: {}
   rscript:
     description:
       - The C(Rscript) executable, a name looked up in E(PATH) or a full path.
@@ -144,6 +178,28 @@ revision:
   returned: success
   type: str
   sample: 0b6c2f1e0e4a4a1b6f8f2c7f2d1a0e5b9b6a7f1c3d2e4f5a6b7c8d9e0f1a2b3c
+dependencies:
+  description:
+    - The R packages the code uses (C(library()), C(require()), C(requireNamespace()), C(pkg::name)) in its C(.R) files and
+      the R chunks of its C(.Rmd)/C(.qmd) files, each with its first use; R's base packages and plumber are left out.
+      Found by reading the code (comments and strings skipped), also with O(load=false).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Package name.
+      type: str
+      sample: digest
+    file:
+      description: File of the first use, relative to O(path).
+      type: str
+      sample: plumber.R
+    line:
+      description: Line of the first use.
+      type: int
+      sample: 12
+  sample: [{name: digest, file: plumber.R, line: 12}]
 rc:
   description: Exit code of the command that loaded the API (C(124) when it timed out, C(137) when it was killed).
   returned: failure
@@ -168,6 +224,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import find_entrypoint
+from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
+from ansible_collections.plumber.hosting.plugins.module_utils._rdeps import scan_tree
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     R_ENVIRON,
     ROutputError,
@@ -178,10 +237,10 @@ from ansible_collections.plumber.hosting.plugins.module_utils._r import (
 
 MARKER = '@@plumber.hosting@@'
 
-# args: path entrypoint. Records: plumber_version V, route METHOD PATH, warning HEX, spec HEX,
-# error STAGE HEX, done. Messages and the spec may hold any character: they are sent as the hex of
-# their UTF-8 bytes.
-LOAD_SCRIPT = r'''local({
+# args: path entrypoint health docs name data options. Records: plumber_version V, route METHOD PATH,
+# warning HEX, spec HEX, error STAGE HEX, done. Messages and the spec may hold any character: they are
+# sent as the hex of their UTF-8 bytes. The API is loaded by LOADER_R, as every worker loads it.
+LOAD_SCRIPT = LOADER_R + r'''local({
   args <- commandArgs(trailingOnly = TRUE)
   emit <- function(...) {
     record <- paste(c("@@plumber.hosting@@", gsub("[[:space:]]+", " ", enc2utf8(c(...)))), collapse = "\t")
@@ -191,23 +250,15 @@ LOAD_SCRIPT = r'''local({
   stage <- "load"
   failure <- NULL
   warnings <- character()
-  routes <- list()
-  collect <- function(router, prefix) {
-    for (group in router$endpoints) for (endpoint in group) for (verb in endpoint$verbs) {
-      routes[[length(routes) + 1L]] <<- c(verb, paste0(prefix, endpoint$path))
-    }
-    for (mount in names(router$mounts)) collect(router$mounts[[mount]], paste0(prefix, sub("/$", "", mount)))
-  }
+  routes <- NULL
   # What the API prints while it loads goes to stderr, with R's messages; stdout carries the records.
   sink(stderr())
   spec <- tryCatch(withCallingHandlers({
     if (file.access(args[[1L]], 1L) != 0L) stop("cannot enter ", args[[1L]], ": permission denied")
-    setwd(args[[1L]])
-    # For a syntax error plumb() only says "Error sourcing <file>": parse first, for R's message with line and column.
-    parse(args[[2L]], keep.source = FALSE, encoding = "UTF-8")
-    pr <- plumber::plumb(args[[2L]])
+    pr <- .plumber_hosting$load_api(dir = args[[1L]], entrypoint = args[[2L]], health = args[[3L]], docs = args[[4L]] == "TRUE",
+                                    name = args[[5L]], worker = NA, data = args[[6L]], options = eval(parse(text = args[[7L]])))
     stage <- "routes"
-    collect(pr, "")
+    routes <- .plumber_hosting$routes(pr)
     stage <- "spec"
     jsonlite::toJSON(pr$getApiSpec(), auto_unbox = TRUE, null = "null")
   }, warning = function(w) warnings <<- c(warnings, conditionMessage(w))),
@@ -220,7 +271,7 @@ LOAD_SCRIPT = r'''local({
   if (nzchar(version)) emit("plumber_version", version)
   for (warning in warnings) emit("warning", hex(warning))
   if (is.null(failure)) {
-    for (route in routes) emit("route", route)
+    for (i in seq_len(nrow(routes))) emit("route", routes$method[[i]], routes$path[[i]])
     emit("spec", hex(spec))
   } else {
     emit("error", failure)
@@ -305,21 +356,33 @@ class PlumberApi:
         self.module = module
         params = module.params
         self.path = params['path'].rstrip('/') or '/'
-        self.entrypoint = params['entrypoint']
-        self.file = os.path.join(self.path, self.entrypoint)
+        self.entrypoint = params['entrypoint'] or ''
         self.run_as = params['run_as']
         self.timeout = params['timeout']
         self.env = dict((str(name), str(value)) for name, value in (params['env'] or {}).items())
+        self.file = None
+        try:
+            self.options = r_literal(params['options'] or {})
+        except ValueError as exc:
+            self.fail('options: %s' % exc)
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
 
+    def find_file(self):
+        """The file plumber loads, relative to path: the entrypoint, or what plumb(dir = ".") finds."""
+        found = find_entrypoint(self.path, self.entrypoint or None)
+        if found is None and self.entrypoint:
+            full = os.path.join(self.path, self.entrypoint)
+            self.fail('entrypoint %s: %s %s' % (self.entrypoint, full, 'is not a file' if os.path.exists(full) else 'does not exist'))
+        if found is None:
+            self.fail('%s holds neither entrypoint.R nor plumber.R: set entrypoint to the plumber file of the API' % self.path)
+        return found
+
     def check_files(self):
         if not os.path.isdir(self.path):
             self.fail('path %s is not a directory' % self.path)
-        if not os.path.isfile(self.file):
-            what = 'is not a file' if os.path.exists(self.file) else 'does not exist'
-            self.fail('entrypoint %s: %s %s' % (self.entrypoint, self.file, what))
+        self.file = os.path.join(self.path, self.find_file())
 
     def user_prefix(self):
         """The command that runs R as run_as: none when the module already runs as that user."""
@@ -337,10 +400,12 @@ class PlumberApi:
         return [self.module.get_bin_path('runuser', required=True), '-u', self.run_as, '--']
 
     def command(self):
-        rscript = self.module.get_bin_path(self.module.params['rscript'], required=True)
+        params = self.module.params
+        rscript = self.module.get_bin_path(params['rscript'], required=True)
         return self.user_prefix() + [
             self.module.get_bin_path('timeout', required=True), '--kill-after=%d' % KILL_AFTER, str(self.timeout),
-            rscript, '--vanilla', '-e', LOAD_SCRIPT, self.path, self.entrypoint]
+            rscript, '-e', LOAD_SCRIPT, self.path, self.entrypoint, params['health'], 'TRUE' if params['docs'] else 'FALSE',
+            params['name'], params['data'] or '', self.options]
 
     def load(self):
         self.check_files()
@@ -348,8 +413,10 @@ class PlumberApi:
             revision = tree_revision(self.path)
         except OSError as exc:
             self.fail('cannot read the files under %s to compute the revision: %s' % (self.path, exc))
+        # plumber itself is attached by the loader; R's base packages come with R.
+        dependencies = scan_tree(self.path, exclude=('plumber',))
         if not self.module.params['load']:
-            return dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=revision)
+            return dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=revision, dependencies=dependencies)
         cmd = self.command()
         environ = dict(self.env)
         environ.update(R_ENVIRON)
@@ -369,7 +436,7 @@ class PlumberApi:
                       % (self.file, who, self.timeout), **output)
         errors = record_values(records, 'error')
         if errors:
-            stage, message = errors[-1][0], readable_error(hex_text(errors[-1][1]), self.entrypoint)
+            stage, message = errors[-1][0], readable_error(hex_text(errors[-1][1]), os.path.relpath(self.file, self.path))
             if stage == 'load':
                 self.fail('plumber API %s%s does not load: %s' % (self.file, who, message), **output)
             self.fail('plumber API %s%s loads, but its %s cannot be read: %s'
@@ -399,6 +466,7 @@ class PlumberApi:
             spec=spec,
             plumber_version=versions[-1][0] if versions else None,
             revision=revision,
+            dependencies=dependencies,
         )
 
 
@@ -406,7 +474,12 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            entrypoint=dict(type='str', default='plumber.R'),
+            entrypoint=dict(type='str'),
+            health=dict(type='str', default='/healthz'),
+            docs=dict(type='bool', default=False),
+            name=dict(type='str', default='api'),
+            data=dict(type='str'),
+            options=dict(type='dict', default={}),
             rscript=dict(type='path', default='Rscript'),
             run_as=dict(type='str'),
             env=dict(type='dict', default={}, no_log=True),

@@ -13,9 +13,13 @@ description:
   - Reads the installed version from every library of R's C(.libPaths) (and O(lib)) first, also in check mode,
     and only installs when it does not satisfy O(version).
   - Prefers Debian's prebuilt C(r-cran-<name>) package when its candidate version satisfies O(version); installing it
-    takes seconds where compiling from source takes minutes.
+    takes seconds where compiling from source takes minutes, and needs no repository.
   - Otherwise installs from source from the CRAN-like repositories O(repos) with C(install.packages), and falls back to
-    CRAN's archive (C(<repo>/src/contrib/Archive/<name>/)) for a version that the repositories no longer offer.
+    CRAN's archive (C(<repo>/src/contrib/Archive/<name>/)) for a version that the repositories no longer offer. Missing
+    dependencies of a package built from source (C(Depends), C(Imports), C(LinkingTo), recursively) come from Debian's
+    binaries first when these satisfy the version the package asks for; only the rest is compiled.
+  - The decision is made by R code written once in the collection (the lookup C(plumber.hosting.r_code) returns it); the
+    images the C(docker) role builds resolve their packages with the same code, in the same order.
   - Runs R as C(Rscript --vanilla) with C(LC_ALL=C).
 author:
   - plumber.hosting contributors (@plumber-hosting)
@@ -25,7 +29,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the installed version, the Debian candidate and the repositories' indexes, and reports what would change.
+      - Reads the installed version, the Debian candidate and the repositories' indexes, and reports what would change
+        (the Debian binaries a source install's dependencies would take are not looked up).
   diff_mode:
     support: full
   platform:
@@ -66,15 +71,20 @@ options:
     default: present
   lib:
     description:
-      - Library directory to install into; created when missing.
+      - Library directory that packages built from source are installed into; created when missing.
       - Defaults to the first entry of R's C(.libPaths), on Debian C(/usr/local/lib/R/site-library).
-      - When set, Debian packages are not used, since they always install into C(/usr/lib/R/site-library).
+      - Debian's binaries always install into C(/usr/lib/R/site-library), whether O(lib) is set or not.
       - A package that R already finds in another library (and that satisfies O(version)) counts as installed.
     type: path
   prefer_binary:
     description:
       - Install Debian's C(r-cran-<lowercased name>) with C(apt-get) when its candidate version satisfies O(version)
         (with O(state=latest), when it is also at least the newest version in O(repos)).
+      - Only when R is the distribution's R (C(R.home()) is C(/usr/lib/R)), C(/usr/lib/R/site-library) is in R's
+        C(.libPaths), C(apt-cache) and C(apt-get) exist and the module runs as root.
+      - Not when a copy of the package sits in a library R searches before C(/usr/lib/R/site-library) (O(lib), or
+        C(/usr/local/lib/R/site-library)), since R would keep loading that copy; the package is built from source into O(lib)
+        instead, and failure messages say why the binary was not used.
       - The module does not run C(apt-get update).
     type: bool
     default: true
@@ -153,39 +163,37 @@ lib:
   returned: always
   type: str
   sample: /usr/lib/R/site-library
+binary_dependencies:
+  description: Debian packages installed for the dependencies of a package built from source.
+  returned: always
+  type: list
+  elements: str
+  sample: [r-cran-zeallot]
 """
 
+import binascii
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     APT_ENVIRON,
-    ARCHIVE_INSTALL_SCRIPT,
-    ARCHIVE_SCRIPT,
-    AVAILABLE_SCRIPT,
-    INSTALL_SCRIPT,
     R_ENVIRON,
     REMOVE_SCRIPT,
+    RESOLVER_CALL,
+    RESOLVER_R,
     STATE_SCRIPT,
     RConstraintError,
     ROutputError,
     Rscript,
-    compare_versions,
     debian_package_name,
-    debian_to_r_version,
-    newest,
     output_tail,
-    parse_apt_policy,
     parse_apt_simulation,
     parse_constraint,
     parse_dpkg_owner,
     valid_package_name,
     valid_version,
-    version_key,
 )
-
-DEBIAN_LIBRARY = '/usr/lib/R/site-library'
 
 
 class Installed:
@@ -204,13 +212,6 @@ class Installed:
         return self.copies[0][1] if self.copies else None
 
 
-class Plan:
-    def __init__(self, source, version, url=None):
-        self.source = source
-        self.version = version
-        self.url = url
-
-
 class RPackage:
     def __init__(self, module, constraint):
         self.module = module
@@ -219,25 +220,13 @@ class RPackage:
         self.state = params['state']
         self.repos = params['repos']
         self.lib = params['lib']
+        self.prefer_binary = params['prefer_binary']
         self.constraint = constraint
         self.debian_package = debian_package_name(self.name)
         self.rscript = Rscript(module, module.get_bin_path(params['rscript'], required=True))
-        self.apt_cache = module.get_bin_path('apt-cache') if params['prefer_binary'] and self.lib is None else None
-        # What was found where, for the error messages.
-        self.apt_version = None
-        self.apt_debian_version = None
-        self.repo_versions = []
-        self.unreachable = []
-        self.archived = []
-        self.unlisted = []
-
-    # --- reading -----------------------------------------------------------------------------
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, name=self.name, **kwargs)
-
-    def allows(self, version):
-        return self.constraint is None or self.constraint.allows(version)
 
     def checked_versions(self, result, versions):
         for version in versions:
@@ -258,121 +247,45 @@ class RPackage:
     def run(self, cmd, environ):
         return self.module.run_command(cmd, environ_update=environ)
 
-    def read_apt_candidate(self):
-        """The R version of Debian's candidate r-cran-<name>, or None."""
-        if not self.apt_cache:
-            return None
-        cmd = [self.apt_cache, 'policy', self.debian_package]
-        rc, stdout, stderr = self.run(cmd, R_ENVIRON)
-        if rc != 0:
-            self.fail('apt-cache policy %s failed (rc %s): %s' % (self.debian_package, rc, output_tail(stderr)), cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
-        try:
-            dummy, self.apt_debian_version = parse_apt_policy(stdout)
-        except ROutputError as exc:
-            self.fail('could not parse the output of apt-cache policy: %s' % exc, cmd=cmd, rc=rc, stdout=stdout, stderr=stderr)
-        self.apt_version = debian_to_r_version(self.apt_debian_version)
-        return self.apt_version
+    # --- present / latest: RESOLVER_R decides (and installs), this reports -------------------
 
-    def read_repositories(self):
-        """The versions the repositories offer; fails when none of them answers."""
-        result = self.rscript.query(AVAILABLE_SCRIPT, self.name, *self.repos)
-        self.unreachable = [tuple(values) for values in result.values('unreachable')]
-        self.repo_versions = [tuple(values) for values in result.values('available')]
-        self.checked_versions(result, [version for version, dummy in self.repo_versions])
-        if not result.values('reachable'):
-            self.fail('none of the repositories could be reached: %s' % self.unreachable_text(),
-                      cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr)
-        return newest(version for version, dummy in self.repo_versions)
+    def resolve(self, apply):
+        """Run RESOLVER_R: (copies before, plan, copy after); every failure it reports fails the module."""
+        result = self.rscript.run(RESOLVER_CALL, 'apply' if apply else 'plan', self.name, str(self.constraint or ''), self.state,
+                                  self.lib or '', 'true' if self.prefer_binary else 'false', *self.repos, data=RESOLVER_R)
+        details = dict(cmd=result.cmd, rc=result.rc, stdout=result.stdout, stderr=result.stderr)
+        plans = result.values('plan')
+        for values in result.values('error'):
+            try:
+                message = binascii.unhexlify(values[0]).decode('utf-8', 'replace')
+            except (TypeError, ValueError):
+                self.fail('could not parse the output of Rscript: error record %r is not hex' % (values[0],), **details)
+            self.fail(message, **details)
+        if not result.values('done'):
+            # R died without a word of its own (killed, out of memory): name what it was doing.
+            reason = 'rc %s\n%s' % (result.rc, output_tail(result.stderr) or 'no output')
+            if plans and apply:
+                source, version, url = plans[0][:3]
+                self.fail("installing R package '%s' %s from %s failed: %s" % (self.name, version, url or source, reason), **details)
+            self.fail('Rscript failed: %s' % reason, **details)
+        if len(plans) != 1:
+            self.fail('could not parse the output of Rscript: %d plan records, expected 1' % len(plans), **details)
+        copies = [tuple(values) for values in result.values('installed')]
+        after = result.values('after')
+        self.checked_versions(result, [version for version, dummy in copies] + [plans[0][1]] + [values[0] for values in after])
+        source, version, url, lib = plans[0]
+        if apply and source != 'none' and len(after) != 1:
+            self.fail('could not parse the output of Rscript: no "after" record after installing', **details)
+        return dict(before=Installed([values[0] for values in result.values('libpath')], copies), source=source, version=version,
+                    url=url or None, lib=lib, after=tuple(after[0]) if after else None,
+                    binary_dependencies=[values[0] for values in result.values('binary_dependency')])
 
-    def read_archive(self):
-        """The newest archived version satisfying the constraint, probing the pinned one directly."""
-        unreachable = set(repo for repo, dummy in self.unreachable)
-        repos = [repo for repo in self.repos if repo not in unreachable]
-        result = self.rscript.query(ARCHIVE_SCRIPT, self.name, self.constraint.pinned or '', *repos)
-        self.archived = [tuple(values) for values in result.values('archive')]
-        self.checked_versions(result, [version for version, dummy in self.archived])
-        self.unlisted = [values[0] for values in result.values('unlisted')]
-        matching = [(version, url) for version, url in self.archived if self.allows(version)]
-        if not matching:
-            return None
-        version, url = max(matching, key=lambda found: version_key(found[0]))
-        return Plan('archive', version, url)
-
-    # --- deciding ----------------------------------------------------------------------------
-
-    def unreachable_text(self):
-        return '; '.join('%s (%s)' % (repo, message) for repo, message in self.unreachable)
-
-    def fail_not_found(self, installed):
-        unreachable = ''
-        if self.unreachable:
-            unreachable = '; these repositories could not be reached: %s' % self.unreachable_text()
-        if installed.version is None and self.apt_debian_version is None and not self.repo_versions and not self.archived:
-            debian = ' (and no Debian package %s)' % self.debian_package if self.apt_cache else ''
-            self.fail("R package '%s' is not available from the repositories %s%s%s" % (self.name, ', '.join(self.repos), debian, unreachable))
-        found = ['installed %s' % ('%s (%s)' % (installed.version, installed.lib) if installed.version else 'none')]
-        if self.apt_cache:
-            found.append('Debian package %s %s' % (self.debian_package, self.apt_debian_version or 'none'))
-        found.append('repositories %s' % (', '.join('%s (%s)' % found_in for found_in in self.repo_versions) or 'none'))
-        found.append('archive %s' % (', '.join(version for version, dummy in self.archived) or 'none'))
-        hint = ''
-        if self.unlisted:
-            hint = ('; the archives %s cannot be listed: to install an archived version, pin it with "== VERSION"'
-                    % ', '.join(self.unlisted))
-        self.fail("no version of R package '%s' satisfies '%s'. Found: %s%s%s" % (self.name, self.constraint, '; '.join(found), hint, unreachable))
-
-    def plan_install(self, installed):
-        """What to install for present/latest, or None when the installed version will do."""
-        if self.state == 'present':
-            if installed.version is not None and self.allows(installed.version):
-                return None
-            apt = self.read_apt_candidate()
-            if apt is not None and self.allows(apt):
-                return Plan('apt', apt)
-            repo_newest = self.read_repositories()
-            if repo_newest is not None and self.allows(repo_newest):
-                return Plan('repository', repo_newest)
-        else:
-            apt = self.read_apt_candidate()
-            repo_newest = self.read_repositories()
-            offers = [Plan(source, version) for source, version in (('apt', apt), ('repository', repo_newest))
-                      if version is not None and self.allows(version)]
-            # max() keeps the first of equal versions: apt's prebuilt package wins a tie.
-            best = max(offers, key=lambda plan: version_key(plan.version)) if offers else None
-            if installed.version is not None and self.allows(installed.version):
-                if best is None or compare_versions(installed.version, best.version) >= 0:
-                    return None
-            if best is not None:
-                return best
-        plan = self.read_archive() if self.constraint is not None else None
-        if plan is None:
-            self.fail_not_found(installed)
-        return plan
-
-    # --- changing ----------------------------------------------------------------------------
+    # --- absent ------------------------------------------------------------------------------
 
     def fail_command(self, what, result_cmd, rc, stdout, stderr, failures=()):
         reason = failures[0] if failures else 'rc %s' % rc
         self.fail('%s failed: %s\n%s' % (what, reason, output_tail('%s\n%s' % (stdout, stderr))),
                   cmd=result_cmd, rc=rc, stdout=stdout, stderr=stderr, failures=list(failures))
-
-    def install(self, plan, lib):
-        what = "installing R package '%s' %s from %s" % (self.name, plan.version, plan.url or plan.source)
-        if plan.source == 'apt':
-            cmd = [self.module.get_bin_path('apt-get', required=True), 'install', '-y', '--no-install-recommends', self.debian_package]
-            rc, stdout, stderr = self.run(cmd, APT_ENVIRON)
-            if rc != 0:
-                self.fail_command(what, cmd, rc, stdout, stderr)
-            return
-        if self.lib and not os.path.isdir(self.lib):
-            os.makedirs(self.lib)
-        if plan.source == 'repository':
-            result = self.rscript.run(INSTALL_SCRIPT, self.name, lib, *self.repos)
-        else:
-            result = self.rscript.run(ARCHIVE_INSTALL_SCRIPT, self.name, plan.url, lib, *self.repos)
-        if result.rc != 0 or result.failures:
-            # R's records are on stdout, its console and the compiler's output on stderr.
-            self.fail_command(what, result.cmd, result.rc, '', result.stderr, result.failures)
 
     def remove_actions(self, installed):
         """(kind, argument) per library holding the package: ('apt', debian package) or ('R', library)."""
@@ -429,35 +342,37 @@ class RPackage:
         lib = os.path.realpath(self.lib)
         return [(version, where) for version, where in installed.copies if os.path.realpath(where) == lib]
 
-    def apply(self):
+    def remove_package(self):
         before = self.read_installed()
-        result = dict(changed=False, name=self.name, version=before.version, version_before=before.version, source=None, lib=before.lib)
-        if self.state == 'absent':
-            doomed = self.in_scope(before)
-            if doomed:
-                actions = self.remove_actions(Installed(before.libpaths, doomed))
-                remaining = [copy for copy in before.copies if copy not in doomed]
-                result.update(changed=True, version=remaining[0][0] if remaining else None, lib=remaining[0][1] if remaining else None)
-                if not self.module.check_mode:
-                    self.remove(actions)
-                    after = self.read_installed()
-                    left = self.in_scope(after)
-                    if left:
-                        self.fail("R package '%s' is still installed in %s after removing it" % (self.name, ', '.join(lib for dummy, lib in left)))
-                    result.update(version=after.version, lib=after.lib)
-        else:
-            plan = self.plan_install(before)
-            if plan is not None:
-                lib = self.lib or before.libpaths[0]
-                result.update(changed=True, version=plan.version, source=plan.source, lib=DEBIAN_LIBRARY if plan.source == 'apt' else lib)
-                if not self.module.check_mode:
-                    self.install(plan, lib)
-                    after = self.read_installed()
-                    if after.version is None or not self.allows(after.version) or compare_versions(after.version, plan.version) < 0:
-                        self.fail("installed R package '%s' %s from %s, but R now reports %s" % (
-                            self.name, plan.version, plan.url or plan.source,
-                            'version %s in %s' % (after.version, after.lib) if after.version else 'it is not installed'))
-                    result.update(version=after.version, lib=after.lib)
+        result = dict(changed=False, name=self.name, version=before.version, version_before=before.version, source=None,
+                      lib=before.lib, binary_dependencies=[])
+        doomed = self.in_scope(before)
+        if doomed:
+            actions = self.remove_actions(Installed(before.libpaths, doomed))
+            remaining = [copy for copy in before.copies if copy not in doomed]
+            result.update(changed=True, version=remaining[0][0] if remaining else None, lib=remaining[0][1] if remaining else None)
+            if not self.module.check_mode:
+                self.remove(actions)
+                after = self.read_installed()
+                left = self.in_scope(after)
+                if left:
+                    self.fail("R package '%s' is still installed in %s after removing it" % (self.name, ', '.join(lib for dummy, lib in left)))
+                result.update(version=after.version, lib=after.lib)
+        return before, result
+
+    def install_package(self):
+        found = self.resolve(apply=not self.module.check_mode)
+        before = found['before']
+        result = dict(changed=False, name=self.name, version=before.version, version_before=before.version, source=None,
+                      lib=before.lib, binary_dependencies=found['binary_dependencies'])
+        if found['source'] != 'none':
+            result.update(changed=True, version=found['version'], source=found['source'], lib=found['lib'])
+            if found['after']:
+                result.update(version=found['after'][0], lib=found['after'][1])
+        return before, result
+
+    def apply(self):
+        before, result = self.remove_package() if self.state == 'absent' else self.install_package()
         if self.module._diff:
             result['diff'] = dict(before='%s %s\n' % (self.name, before.version or 'absent'),
                                   after='%s %s\n' % (self.name, result['version'] or 'absent'))

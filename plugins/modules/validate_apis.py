@@ -82,9 +82,10 @@ options:
             type: str
             required: true
       entrypoint:
-        description: The plumber file inside the code directory.
+        description: 'The file plumber loads, relative to the code directory. A file named C(entrypoint.R) is sourced and must
+          return the router, as C(plumb) does for a directory; any other file is an annotated plumber file. Default: what C(plumb)
+          finds in the directory, C(entrypoint.R) first, else C(plumber.R).'
         type: str
-        default: plumber.R
       path:
         description: URL path prefix at the proxy, for example V(/sales). Default V(/<name>).
         type: str

@@ -35,7 +35,7 @@ def test_a_failing_image_build_fails_the_play_and_keeps_the_running_containers(h
     broken = [dict(api, packages=['nosuchpkgplumberhosting']) if api['name'] == 'hello' else api for api in apis]
     result = play('converge.yml', extra_vars={'plumber_apis': broken})
     assert result.rc != 0, result
-    assert 'R package nosuchpkgplumberhosting could not be installed' in result.output, result
+    assert "R package 'nosuchpkgplumberhosting'" in result.output, result
     assert {name: inspect(host, name)['Id'] for name in WORKERS} == before
     for port in WORKERS.values():
         assert host.run('curl -fsS http://127.0.0.1:%d/healthz' % port).rc == 0

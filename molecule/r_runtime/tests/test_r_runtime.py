@@ -29,6 +29,20 @@ def test_api_package_comes_from_the_debian_binary(host):
     assert r_eval(host, 'find.package("jsonlite")') == '/usr/lib/R/site-library/jsonlite'
 
 
+def test_debian_package_comes_from_its_binary_although_no_repository_offers_it(host):
+    # digest is in neither repository the role was given (the local one and an unreachable one).
+    assert host.package('r-cran-digest').is_installed
+    assert r_eval(host, 'find.package("digest")') == '/usr/lib/R/site-library/digest'
+    assert not host.file('/usr/local/lib/R/site-library/digest').exists
+
+
+def test_source_install_takes_its_dependency_from_the_debian_binary(host):
+    assert r_eval(host, 'find.package("hellodeps")') == '/usr/local/lib/R/site-library/hellodeps'
+    assert r_eval(host, 'hellodeps::hello()') == 'hello from hellodeps 0.1.0'
+    assert host.package('r-cran-zeallot').is_installed
+    assert r_eval(host, 'find.package("zeallot")') == '/usr/lib/R/site-library/zeallot'
+
+
 def test_interactive_r_uses_the_configured_repository(host):
     assert r_eval(host, 'getOption("repos")', vanilla=False) == 'file:///srv/cran'
 

@@ -22,7 +22,7 @@ def api(**kwargs):
 def test_defaults_are_filled_in():
     [one] = validate_apis([api()])
     assert one == {
-        'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': 'plumber.R', 'path': '/hello',
+        'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': None, 'path': '/hello',
         'workers': 1, 'port': 8000, 'ports': [8000], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
     }
 
@@ -68,7 +68,12 @@ def test_secrets_do_not_leave_through_the_public_view():
     ([api(path='sales')], "plumber_apis[0].path 'sales' is not a URL path prefix"),
     ([api(path='/sales/')], "plumber_apis[0].path '/sales/' is not a URL path prefix"),
     ([api(entrypoint='../plumber.R')], "plumber_apis[0].entrypoint '../plumber.R' must be a relative path"),
-    ([api(health='healthz')], "plumber_apis[0].health 'healthz' must be a path starting with '/'"),
+    ([api(health='healthz')], "plumber_apis[0].health 'healthz' must be a URL path like '/healthz'"),
+    ([api(health='/x"); system("id')], "plumber_apis[0].health '/x\"); system(\"id' must be a URL path"),
+    ([api(packages=[{'name': 'xy', 'repos': ['https://cran.example.org/"); system("id']}])],
+     "plumber_apis[0].packages[0].repos: 'https://cran.example.org/\"); system(\"id' (package xy) is not a repository URL"),
+    ([api(entrypoint='api.py')], "plumber_apis[0].entrypoint 'api.py' must be a relative path of an R file"),
+    ([api(entrypoint='a b.R')], "plumber_apis[0].entrypoint 'a b.R' must be a relative path of an R file"),
     ([api(env={'BAD-NAME': 'x'})], "plumber_apis[0].env has an invalid variable name 'BAD-NAME'"),
     ([api(packages=['not a pkg'])], "plumber_apis[0].packages[0].name 'not a pkg' is not a valid R package name"),
     ([api(packages=[{'name': 'dplyr', 'version': '~> 1'}])], "plumber_apis[0].packages[0].version '~> 1' (package dplyr) is not a version constraint"),
@@ -76,7 +81,7 @@ def test_secrets_do_not_leave_through_the_public_view():
     ([api(colour='blue')], "plumber_apis[0] (name 'hello'): colour. Supported parameters include"),
 ], ids=['not-a-list', 'name-with-slash', 'name-with-space', 'name-upper-case', 'no-source', 'two-sources', 'zero-workers',
         'workers-not-int', 'port-below-1024', 'ports-past-65535', 'overlapping-ports', 'duplicate-name', 'duplicate-path',
-        'path-without-slash', 'path-trailing-slash', 'entrypoint-outside', 'health-relative', 'env-bad-name',
+        'path-without-slash', 'path-trailing-slash', 'entrypoint-outside', 'health-relative', 'health-r-code', 'repo-r-code', 'entrypoint-not-r', 'entrypoint-space', 'env-bad-name',
         'package-bad-name', 'package-bad-version', 'package-unknown-key', 'unknown-key'])
 def test_bad_input_names_the_variable_and_the_value(apis, message):
     with pytest.raises(APIError) as exc:

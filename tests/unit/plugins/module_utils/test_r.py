@@ -13,10 +13,7 @@ from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     ROutputError,
     compare_versions,
     debian_package_name,
-    debian_to_r_version,
-    newest,
     output_tail,
-    parse_apt_policy,
     parse_apt_simulation,
     parse_constraint,
     parse_dpkg_owner,
@@ -128,65 +125,9 @@ def test_constraint_pinned_and_text():
     assert str(parse_constraint('>=1.0,<2.0')) == '>= 1.0, < 2.0'
 
 
-def test_newest():
-    assert newest(['0.9', '0.10', '0.2']) == '0.10'
-    assert newest([]) is None
-
-
-@pytest.mark.parametrize('debian, r', [
-    ('1.8.4+dfsg-1', '1.8.4'),
-    ('1.2.1+dfsg-2', '1.2.1'),
-    ('1.2.1+ds-1', '1.2.1'),
-    ('1:1.8.4+dfsg-1', '1.8.4'),
-    ('0.1.7-1-1', '0.1.7-1'),
-    ('1.0.0-4', '1.0.0'),
-    ('2.0~rc1-1', None),
-    ('3.5', '3.5'),
-    ('1.1-3+dfsg1-2', '1.1-3'),
-    ('', None),
-    (None, None),
-    ('abc-1', None),
-], ids=['dfsg', 'dfsg 2', 'ds', 'epoch', 'R version with dash', 'plain revision', 'tilde', 'native', 'dash and dfsg',
-        'empty', 'none', 'not a version'])
-def test_debian_to_r_version(debian, r):
-    assert debian_to_r_version(debian) == r
-
-
 def test_debian_package_name():
     assert debian_package_name('R.utils') == 'r-cran-r.utils'
     assert debian_package_name('jsonlite') == 'r-cran-jsonlite'
-
-
-APT_POLICY_INSTALLED = '''r-cran-jsonlite:
-  Installed: 1.8.4+dfsg-1
-  Candidate: 1.8.4+dfsg-1
-  Version table:
- *** 1.8.4+dfsg-1 500
-        500 http://deb.debian.org/debian bookworm/main amd64 Packages
-        100 /var/lib/dpkg/status
-'''
-APT_POLICY_NOT_INSTALLED = '''r-cran-zeallot:
-  Installed: (none)
-  Candidate: 0.1.0-3
-  Version table:
-     0.1.0-3 500
-        500 http://deb.debian.org/debian bookworm/main amd64 Packages
-'''
-
-
-@pytest.mark.parametrize('stdout, expected', [
-    (APT_POLICY_INSTALLED, ('1.8.4+dfsg-1', '1.8.4+dfsg-1')),
-    (APT_POLICY_NOT_INSTALLED, (None, '0.1.0-3')),
-    ('r-cran-gone:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n', (None, None)),
-    ('', (None, None)),
-], ids=['installed', 'not installed', 'no candidate', 'unknown package'])
-def test_parse_apt_policy(stdout, expected):
-    assert parse_apt_policy(stdout) == expected
-
-
-def test_parse_apt_policy_rejects_garbage():
-    with pytest.raises(ROutputError):
-        parse_apt_policy('something else entirely\n')
 
 
 def test_parse_dpkg_owner():

@@ -17,6 +17,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.modules import plumber_api
+from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
 from ansible_collections.plumber.hosting.plugins.modules.plumber_api import LOAD_SCRIPT, tree_revision
 from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main, substitute
 
@@ -38,7 +39,7 @@ function() list(ok = TRUE)
 #* @post /sum
 function(a, b) as.numeric(a) + as.numeric(b)
 '''
-HELPERS_R = 'greet <- function(name) paste("hello", name)\n'
+HELPERS_R = 'library(stats)\ngreet <- function(name) paste("hello", name)\nchecksum <- function(x) digest::digest(x)\n'
 SPEC = {'openapi': '3.0.3', 'info': {'title': 'API Title', 'version': '1.0.0'}, 'paths': {'/echo': {'get': {'summary': 'Echo back the input'}}}}
 PARSE_ERROR = "plumber.R:4:1: unexpected '}'\n3:   list(a = 1\n4: }\n   ^"
 
@@ -67,9 +68,9 @@ def failed(message, stage='load', stderr=''):
     return (0, record('plumber_version', '1.2.1') + record('error', stage, hexed(message)) + record('done'), stderr)
 
 
-def load_cmd(path, entrypoint='plumber.R', timeout=120, user=None):
+def load_cmd(path, entrypoint='', timeout=120, user=None, health='/healthz', docs='FALSE', name='api', data='', options='list()'):
     prefix = [RUNUSER, '-u', user, '--'] if user else []
-    return prefix + [TIMEOUT, '--kill-after=5', str(timeout), RSCRIPT, '--vanilla', '-e', LOAD_SCRIPT, path, entrypoint]
+    return prefix + [TIMEOUT, '--kill-after=5', str(timeout), RSCRIPT, '-e', LOAD_SCRIPT, path, entrypoint, health, docs, name, data, options]
 
 
 # --- the fake runner -----------------------------------------------------------------------
@@ -209,7 +210,9 @@ def test_success(run_module, api, case):
 def test_without_load_only_the_revision_is_computed_and_no_command_runs(run_module, api):
     result, fake, dummy = run_module(dict(path=api, load=False))
     assert fake.calls == []
-    assert result == dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=tree_revision(api))
+    # The packages the code uses are found without R: base packages (stats) and plumber left out.
+    assert result == dict(changed=False, routes=[], paths=[], spec={}, plumber_version=None, revision=tree_revision(api),
+                          dependencies=[dict(name='digest', file='helpers.R', line=3)])
 
 
 def test_without_load_a_missing_entrypoint_still_fails(run_module, api):
@@ -497,12 +500,80 @@ def test_real_api_printing_while_it_loads(run_real, tmp_path):
             'warning("old thing")\n#* @get /a\nfunction() 1\n')
     root = write_tree(tmp_path / 'api', {'plumber.R': code.encode()})
     result = run_real(dict(path=root, env={'UNUSED': 'x'}))
-    assert result['paths'] == ['/a']
+    assert result['paths'] == ['/a', '/healthz']
 
 
 def test_real_env_and_timeout(run_real, tmp_path):
     root = write_tree(tmp_path / 'api', {'plumber.R': b'if (Sys.getenv("SLEEP") != "") Sys.sleep(30)\n#* @get /a\nfunction() 1\n'})
-    assert run_real(dict(path=root))['paths'] == ['/a']
+    assert run_real(dict(path=root))['paths'] == ['/a', '/healthz']
     result = run_real(dict(path=root, env={'SLEEP': '1'}, timeout=1), expect=AnsibleFailJson)
     assert result['msg'].startswith('plumber API %s/plumber.R did not load within 1s' % root)
     assert result['rc'] == 124
+
+
+ROUTER_ENTRYPOINT = (b'# plumber exports without library(plumber): workers attach it\n'
+                     b'pr() %>% pr_get("/hi", function() "hi") %>% pr_set_api_spec(function(spec) {\n'
+                     b'  spec$info$title <- "From entrypoint.R"\n  spec\n})\n')
+
+
+@pytest.mark.parametrize('files, params, paths', [
+    ({'entrypoint.R': ROUTER_ENTRYPOINT, 'plumber.R': TREE['plumber.R']}, {}, ['/healthz', '/hi']),
+    ({'Plumber.r': TREE['plumber.R']}, {}, ['/a', '/healthz']),
+    ({'plumber.R': TREE['plumber.R'], 'entrypoint.R': ROUTER_ENTRYPOINT}, dict(entrypoint='plumber.R'), ['/a', '/healthz']),
+    ({'api/entrypoint.R': ROUTER_ENTRYPOINT + b'\nstopifnot(file.exists("entrypoint.R"))\n' + ROUTER_ENTRYPOINT},
+     dict(entrypoint='api/entrypoint.R'), ['/healthz', '/hi']),
+    ({'plumber.R': b'#* @plumber\nfunction(pr) {\n  pr %>% pr_mount("/sub", pr() %>% pr_get("/x", function() 1))\n}\n'},
+     {}, ['/healthz', '/sub/x']),
+    ({'plumber.R': b'#* @assets ./www /\nlist()\n', 'www/index.html': b'<p>hi</p>'}, {}, ['/healthz']),
+    ({'plumber.R': b'#* @get /ping\nfunction() "own"\n'}, dict(health='/ping'), ['/ping']),
+], ids=['entrypoint.R found first, the router it returns', 'plumber.R found case-insensitively',
+        'plumber.R named although entrypoint.R exists', 'entrypoint.R in a subdirectory, sourced from there',
+        'attached plumber in a @plumber block', 'static files only', 'own route at the health path'])
+def test_real_api_found_and_loaded_as_plumb_does(run_real, tmp_path, files, params, paths):
+    root = write_tree(tmp_path / 'api', files)
+    result = run_real(dict(path=root, **params))
+    assert result['paths'] == paths
+    if b'From entrypoint.R' in files.get('entrypoint.R', files.get('api/entrypoint.R', b'')) and 'plumber.R' not in params.values():
+        assert result['spec']['info']['title'] == 'From entrypoint.R'
+
+
+@pytest.mark.parametrize('files, params, message', [
+    ({'helpers.R': b'x <- 1\n'}, dict(entrypoint='helpers.R'),
+     'does not load: helpers.R defines no routes (no @get, @post ... endpoint, no mounted router or static files)'),
+    ({'entrypoint.R': b'x <- 1\n'}, {}, "does not load: 'entrypoint.R' must return a runnable Plumber router."),
+    ({'entrypoint.R': b'pr()\n'}, {}, 'does not load: entrypoint.R defines no routes (no @get, @post ... endpoint, no mounted router or '
+     'static files): entrypoint.R must end with the router it builds'),
+], ids=['a file without annotations', 'entrypoint.R returning no router', 'entrypoint.R returning an empty router'])
+def test_real_api_without_routes_fails(run_real, tmp_path, files, params, message):
+    root = write_tree(tmp_path / 'api', files)
+    result = run_real(dict(path=root, **params), expect=AnsibleFailJson)
+    assert result['msg'] == 'plumber API %s/%s %s' % (root, params.get('entrypoint', 'entrypoint.R'), message)
+
+
+def test_real_options_and_environment_reach_the_api(run_real, tmp_path):
+    code = (b'stopifnot(identical(getOption("my.size"), 10485760), identical(getOption("my.name"), "a \\"q\\" $HOME\\\\"),\n'
+            b'          Sys.getenv("PLUMBER_API") == "sales", Sys.getenv("PLUMBER_DATA") == "/srv/plumber/sales/data")\n'
+            b'#* @get /a\nfunction() 1\n')
+    root = write_tree(tmp_path / 'api', {'plumber.R': code})
+    result = run_real(dict(path=root, name='sales', data='/srv/plumber/sales/data',
+                           options={'my.size': 10485760, 'my.name': 'a "q" $HOME\\'}))
+    assert result['paths'] == ['/a', '/healthz']
+
+
+def test_a_directory_without_an_api_fails_before_r_runs(run_module, tmp_path):
+    root = write_tree(tmp_path / 'api', {'helpers.R': b'x <- 1\n'})
+    result, fake, dummy = run_module(dict(path=root), expect=AnsibleFailJson)
+    assert fake.calls == [] and result['msg'] == '%s holds neither entrypoint.R nor plumber.R: set entrypoint to the plumber file of the API' % root
+
+
+def test_real_environment_file_reaches_r_exactly(real_plumber, tmp_path):
+    """The api role writes NAME=<JSON string> (to_json); the loader's read_env gives R the same strings."""
+    values = {'QUOTE': "a'b", 'DOLLAR': '$HOME ${HOME}', 'BACKSLASH': 'back\\slash', 'HASH': 'x # y', 'DOUBLE': 'say "hi"',
+              'NEWLINE': 'line1\nline2', 'UNICODE': '\u00e9 \U0001f600', 'EMPTY': ''}
+    env_file = tmp_path / 'api.env'
+    env_file.write_text('# comment\n' + ''.join('%s=%s\n' % (name, json.dumps(value)) for name, value in values.items()))
+    code = LOADER_R + ('Sys.unsetenv(commandArgs(TRUE)); .plumber_hosting$read_env(%s); '
+                       'cat(jsonlite::toJSON(as.list(Sys.getenv(commandArgs(TRUE))), auto_unbox = TRUE))' % r_literal(str(env_file)))
+    done = subprocess.run(['Rscript', '-e', code] + list(values), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == values

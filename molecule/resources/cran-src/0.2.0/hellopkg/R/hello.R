@@ -1,0 +1,1 @@
+hello <- function() "hello from hellopkg 0.2.0"

@@ -1,0 +1,133 @@
+# Copyright: (c) 2026, plumber.hosting contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way plumber.hosting loads a plumber API, written once in R.
+
+Three programs run it: the Rscript wrapper of every worker (``roles/api/templates/run-api.R.j2``
+embeds it through the lookup ``plumber.hosting.r_code``), the pre-flight check of
+``plumber.hosting.plumber_api`` (before a deploy replaces the running code) and the image build
+(``run-<name>.R --check``). So an API that passes the check is loaded by the workers exactly as it
+was checked: plumber attached, the same working directory, environment variables and R options,
+the same choice of file, the same health route.
+"""
+
+from __future__ import annotations
+
+import math
+
+# Defines .plumber_hosting, an environment with:
+#   load_api(dir, entrypoint, health, docs, name, worker, data, options) -> the router to run
+#   routes(pr) -> data.frame(method, path) of every endpoint, mounted routers included
+# `entrypoint` "" finds the API as plumb(dir = ".") does: entrypoint.R (sourced; the router it
+# returns is the API) else plumber.R. An entrypoint.R named explicitly is loaded the same way, from
+# its own directory; any other file is parsed as an annotated plumber file.
+LOADER_R = r'''.plumber_hosting <- local({
+  routes <- function(pr, prefix = "") {
+    found <- data.frame(method = character(), path = character(), stringsAsFactors = FALSE)
+    for (group in pr$endpoints) for (endpoint in group) for (verb in endpoint$verbs) {
+      found[nrow(found) + 1L, ] <- c(toupper(verb), paste0(prefix, endpoint$path))
+    }
+    for (mount in names(pr$mounts)) {
+      if (inherits(pr$mounts[[mount]], "Plumber")) found <- rbind(found, routes(pr$mounts[[mount]], paste0(prefix, sub("/$", "", mount))))
+    }
+    found
+  }
+  # Static file mounts (@assets, pr_static) answer requests too: an API of only those is an API.
+  static_mounts <- function(pr) {
+    sum(vapply(pr$mounts, function(mount) if (inherits(mount, "PlumberStatic")) 1L else static_mounts(mount), integer(1L)))
+  }
+
+  # The API's environment file, as the api role writes it: NAME="JSON string" per line, so any
+  # value (quotes, $, backslashes, newlines) arrives exactly as given; readRenviron() would expand
+  # ${...} and stop at a newline.
+  read_env <- function(file) {
+    for (line in readLines(file, warn = FALSE, encoding = "UTF-8")) {
+      found <- regmatches(line, regexec('^([A-Za-z_][A-Za-z0-9_]*)=(".*")$', line))[[1L]]
+      if (length(found) == 3L) do.call(Sys.setenv, stats::setNames(list(jsonlite::fromJSON(found[[3L]])), found[[2L]]))
+    }
+  }
+
+  load_api <- function(dir, entrypoint = "", health = "/healthz", docs = FALSE, name = "api", worker = NA,
+                       data = "", options = list()) {
+    if (length(options)) base::options(options)
+    Sys.setenv(PLUMBER_API = name, PLUMBER_WORKER = as.character(worker), PLUMBER_DATA = data)
+    # Attached, as in a session that ran library(plumber): APIs use its exports (%>%, pr_*, Plumber)
+    # without attaching it themselves.
+    suppressPackageStartupMessages(library(plumber))
+    setwd(dir)
+    if (!nzchar(entrypoint) || tolower(basename(entrypoint)) == "entrypoint.r") {
+      where <- if (nzchar(entrypoint)) dirname(entrypoint) else "."
+      found <- list.files(where, "^entrypoint[.]r$", ignore.case = TRUE)
+      # For a syntax error plumb() only says "Error sourcing <file>": parse first, for R's message with line and column.
+      if (length(found)) parse(file.path(where, found[[1L]]), keep.source = FALSE, encoding = "UTF-8")
+      else if (!nzchar(entrypoint)) {
+        plain <- list.files(where, "^plumber[.]r$", ignore.case = TRUE)
+        if (length(plain)) parse(plain[[1L]], keep.source = FALSE, encoding = "UTF-8")
+      }
+      pr <- plumber::plumb(dir = where)
+      file <- if (length(found)) file.path(where, found[[1L]]) else "plumber.R"
+    } else {
+      parse(entrypoint, keep.source = FALSE, encoding = "UTF-8")
+      pr <- plumber::plumb(entrypoint)
+      file <- entrypoint
+    }
+    own <- routes(pr)
+    if (nrow(own) == 0L && static_mounts(pr) == 0L) {
+      stop(sub("^[.]/", "", file), " defines no routes (no @get, @post ... endpoint, no mounted router or static files)",
+           if (grepl("entrypoint", file, ignore.case = TRUE)) ": entrypoint.R must end with the router it builds" else "",
+           call. = FALSE)
+    }
+    # The health path answers before any filter of the API (an authentication filter would refuse
+    # the balancer's checks), unless the API defines that path itself.
+    if (!health %in% own$path) {
+      pr <- plumber::pr_get(pr, health, function() list(status = "ok", api = name, worker = worker),
+                            serializer = plumber::serializer_unboxed_json(), preempt = "__first__")
+    }
+    plumber::pr_set_docs(pr, isTRUE(docs))
+  }
+
+  environment()
+})
+'''
+
+_ESCAPES = {'\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+
+def _r_string(text):
+    if '\x00' in text:
+        raise ValueError('R strings cannot hold a NUL character: %r' % (text,))
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7f:
+            out.append('\\x%02x' % ord(char))
+        else:
+            out.append(char)
+    return '"%s"' % ''.join(out)
+
+
+def r_literal(value):
+    """``value`` as R source that evaluates to it: whatever a string holds, R reads back the same string.
+
+    The wrapper template (filter ``plumber.hosting.r_literal``) and plumber_api write the R options
+    of an API with it, so both hand R the same text. Raises ValueError for what R cannot hold.
+    """
+    if value is None:
+        return 'NULL'
+    if isinstance(value, bool):
+        return 'TRUE' if value else 'FALSE'
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 'NaN'
+        if math.isinf(value):
+            return 'Inf' if value > 0 else '-Inf'
+        return repr(value)
+    if isinstance(value, str):
+        return _r_string(value)
+    if isinstance(value, dict):
+        return 'list(%s)' % ', '.join('%s = %s' % (_r_string(str(key)), r_literal(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return 'list(%s)' % ', '.join(r_literal(item) for item in value)
+    raise ValueError('cannot write a %s as R: %r' % (type(value).__name__, value))
