@@ -1,1 +1,0 @@
-hello <- function() "hello from hellopkg 0.2.0"
