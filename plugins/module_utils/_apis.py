@@ -49,9 +49,10 @@ API_OPTIONS = dict(
                           'Used as unix user suffix, unit/process name, compose service and default URL prefix.'),
     src=dict(type='path', description='Directory on the controller holding the API code (relative paths are looked up like M(ansible.builtin.copy) sources).'),
     git=dict(type='dict', options=GIT_OPTIONS, description='Git repository holding the API code, at a pinned ref. Exclusive with C(src).'),
-    entrypoint=dict(type='str', description='The file plumber loads, relative to the code directory. A file named C(entrypoint.R) is sourced '
-                                           'and must return the router, as C(plumb) does for a directory; any other file is an annotated '
-                                           'plumber file. Default: what C(plumb) finds in the directory, C(entrypoint.R) first, else C(plumber.R).'),
+    entrypoint=dict(type='str',
+                    description='The file plumber loads, relative to the code directory. A file named C(entrypoint.R) is sourced '
+                                'and must return the router, as C(plumb) does for a directory; any other file is an annotated '
+                                'plumber file. Default: what C(plumb) finds in the directory, C(entrypoint.R) first, else C(plumber.R).'),
     path=dict(type='str', description='URL path prefix at the proxy, for example V(/sales). Default V(/<name>).'),
     workers=dict(type='int', default=1, description='Number of R worker processes (one port each).'),
     port=dict(type='int', description='First port; worker C(n) listens on C(port + n). '

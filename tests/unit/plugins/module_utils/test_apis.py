@@ -81,7 +81,8 @@ def test_secrets_do_not_leave_through_the_public_view():
     ([api(colour='blue')], "plumber_apis[0] (name 'hello'): colour. Supported parameters include"),
 ], ids=['not-a-list', 'name-with-slash', 'name-with-space', 'name-upper-case', 'no-source', 'two-sources', 'zero-workers',
         'workers-not-int', 'port-below-1024', 'ports-past-65535', 'overlapping-ports', 'duplicate-name', 'duplicate-path',
-        'path-without-slash', 'path-trailing-slash', 'entrypoint-outside', 'health-relative', 'health-r-code', 'repo-r-code', 'entrypoint-not-r', 'entrypoint-space', 'env-bad-name',
+        'path-without-slash', 'path-trailing-slash', 'entrypoint-outside', 'health-relative', 'health-r-code', 'repo-r-code',
+        'entrypoint-not-r', 'entrypoint-space', 'env-bad-name',
         'package-bad-name', 'package-bad-version', 'package-unknown-key', 'unknown-key'])
 def test_bad_input_names_the_variable_and_the_value(apis, message):
     with pytest.raises(APIError) as exc:
