@@ -126,6 +126,7 @@ def test_a_package_found_nowhere_fails_the_deploy_naming_file_and_line(host, var
     apis = variables['plumber_apis'] + [{'name': 'needy', 'src': str(code), 'port': 8900}]
     result = play('converge.yml', extra_vars={'plumber_apis': apis})
     assert result.rc != 0, result
+    assert 'API needy uses R packages its packages do not list: nosuchpkg at plumber.R:2;' in result.output, result
     assert "R package 'nosuchpkg'" in result.output and 'plumber.R:2' in result.output, result
     # The workers that were running still run, unrestarted.
     assert worker_starts(host, variables, 'guarded') == before
