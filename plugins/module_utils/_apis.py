@@ -4,7 +4,7 @@
 
 Every role reads ``plumber_apis`` through :func:`validate_apis` (via the action plugin
 ``plumber.hosting.validate_apis``), so the schema, its defaults and its cross-field rules live here
-and nowhere else. ``tests/unit/test_argument_specs.py`` keeps the roles' argument_specs in step.
+and nowhere else. ``tests/unit/test_schema_copies.py`` keeps the roles' argument_specs in step.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _validate_one(index, raw, var):
     if not 1 <= api['workers'] <= MAX_WORKERS:
         raise APIError('%s.workers %r must be between 1 and %d' % (where, api['workers'], MAX_WORKERS))
     entrypoint = api['entrypoint']
-    if entrypoint is not None and not ENTRYPOINT_RE.match(entrypoint) or entrypoint and '..' in entrypoint.split('/'):
+    if entrypoint is not None and (not ENTRYPOINT_RE.match(entrypoint) or '..' in entrypoint.split('/')):
         raise APIError('%s.entrypoint %r must be a relative path of an R file inside the code directory '
                        "(letters, digits, '.', '_', '-' and '/', ending in .R)" % (where, entrypoint))
     if not PATH_RE.match(api['health']) or api['health'] == '/':
