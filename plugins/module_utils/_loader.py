@@ -54,26 +54,19 @@ LOADER_R = r'''.plumber_hosting <- local({
     # without attaching it themselves.
     suppressPackageStartupMessages(library(plumber))
     setwd(dir)
-    if (!nzchar(entrypoint) || tolower(basename(entrypoint)) == "entrypoint.r") {
-      where <- if (nzchar(entrypoint)) dirname(entrypoint) else "."
-      found <- list.files(where, "^entrypoint[.]r$", ignore.case = TRUE)
-      # For a syntax error plumb() only says "Error sourcing <file>": parse first, for R's message with line and column.
-      if (length(found)) parse(file.path(where, found[[1L]]), keep.source = FALSE, encoding = "UTF-8")
-      else if (!nzchar(entrypoint)) {
-        plain <- list.files(where, "^plumber[.]r$", ignore.case = TRUE)
-        if (length(plain)) parse(plain[[1L]], keep.source = FALSE, encoding = "UTF-8")
-      }
-      pr <- plumber::plumb(dir = where)
-      file <- if (length(found)) file.path(where, found[[1L]]) else "plumber.R"
-    } else {
-      parse(entrypoint, keep.source = FALSE, encoding = "UTF-8")
-      pr <- plumber::plumb(entrypoint)
-      file <- entrypoint
+    if (!nzchar(entrypoint)) {
+      found <- c(list.files(".", "^entrypoint[.]r$", ignore.case = TRUE), list.files(".", "^plumber[.]r$", ignore.case = TRUE))
+      if (!length(found)) plumber::plumb(dir = ".")  # fails with plumber's own message
+      entrypoint <- found[[1L]]
     }
+    # For a syntax error plumb() only says "Error sourcing <file>": parse first, for R's message with line and column.
+    parse(entrypoint, keep.source = FALSE, encoding = "UTF-8")
+    sourced <- tolower(basename(entrypoint)) == "entrypoint.r"
+    pr <- if (sourced) plumber::plumb(dir = dirname(entrypoint)) else plumber::plumb(entrypoint)
     own <- routes(pr)
     if (nrow(own) == 0L && static_mounts(pr) == 0L) {
-      stop(sub("^[.]/", "", file), " defines no routes (no @get, @post ... endpoint, no mounted router or static files)",
-           if (grepl("entrypoint", file, ignore.case = TRUE)) ": entrypoint.R must end with the router it builds" else "",
+      stop(entrypoint, " defines no routes (no @get, @post ... endpoint, no mounted router or static files)",
+           if (sourced) ": entrypoint.R must end with the router it builds" else "",
            call. = FALSE)
     }
     # The health path answers before any filter of the API (an authentication filter would refuse

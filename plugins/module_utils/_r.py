@@ -712,7 +712,6 @@ ph_install <- function(plan, emit = function(key, ...) invisible(NULL)) {
 ph_install_packages <- function(packages, repos = getOption("repos"), lib = .libPaths()[[1L]], prefer_binary = TRUE) {
   merged <- list()
   for (p in packages) {
-    if (is.null(p)) next  # a trailing NULL keeps generated lists simple
     m <- if (is.null(merged[[p$name]])) list(name = p$name, version = character(), repos = NULL) else merged[[p$name]]
     version <- if (is.null(p$version)) "" else p$version
     if (nzchar(version) && !version %in% m$version) m$version <- c(m$version, version)

@@ -356,7 +356,7 @@ class PlumberApi:
         self.module = module
         params = module.params
         self.path = params['path'].rstrip('/') or '/'
-        self.entrypoint = params['entrypoint'] or ''
+        self.entrypoint = params['entrypoint'] or None
         self.run_as = params['run_as']
         self.timeout = params['timeout']
         self.env = dict((str(name), str(value)) for name, value in (params['env'] or {}).items())
@@ -371,7 +371,7 @@ class PlumberApi:
 
     def find_file(self):
         """The file plumber loads, relative to path: the entrypoint, or what plumb(dir = ".") finds."""
-        found = find_entrypoint(self.path, self.entrypoint or None)
+        found = find_entrypoint(self.path, self.entrypoint)
         if found is None and self.entrypoint:
             full = os.path.join(self.path, self.entrypoint)
             self.fail('entrypoint %s: %s %s' % (self.entrypoint, full, 'is not a file' if os.path.exists(full) else 'does not exist'))
@@ -404,7 +404,7 @@ class PlumberApi:
         rscript = self.module.get_bin_path(params['rscript'], required=True)
         return self.user_prefix() + [
             self.module.get_bin_path('timeout', required=True), '--kill-after=%d' % KILL_AFTER, str(self.timeout),
-            rscript, '-e', LOAD_SCRIPT, self.path, self.entrypoint, params['health'], 'TRUE' if params['docs'] else 'FALSE',
+            rscript, '-e', LOAD_SCRIPT, self.path, self.entrypoint or '', params['health'], 'TRUE' if params['docs'] else 'FALSE',
             params['name'], params['data'] or '', self.options]
 
     def load(self):
