@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     APIError,
     find_entrypoint,
     merge_packages,
+    plan,
     public_view,
     validate_apis,
     validate_packages,
@@ -25,20 +27,34 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    _VALID_ARGS = frozenset(('apis', 'apis_var', 'packages', 'packages_var', 'process_manager', 'process_manager_var', 'check_sources'))
+    # The module's documented options (plugins/modules/validate_apis.py), checked as a module checks
+    # its own: unknown options are errors, "yes"/"no" are booleans. The values of `apis` and
+    # `packages` are checked by the schema itself, with messages naming the variable.
+    ARGUMENT_SPEC = dict(
+        apis=dict(type='raw', default=[]),
+        apis_var=dict(type='str', default='plumber_apis'),
+        packages=dict(type='raw', default=[]),
+        packages_var=dict(type='str', default='packages'),
+        process_manager=dict(type='str'),
+        process_manager_var=dict(type='str', default='plumber_process_manager'),
+        check_sources=dict(type='bool', default=True),
+    )
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = self._task.args
-        apis_var = args.get('apis_var', 'plumber_apis')
-        packages_var = args.get('packages_var', 'packages')
+        checked = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(self._task.args)
+        if checked.error_messages:
+            raise AnsibleActionFail('plumber.hosting.validate_apis: %s' % '; '.join(checked.error_messages))
+        args = checked.validated_parameters
+        apis_var = args['apis_var']
+        packages_var = args['packages_var']
         try:
-            apis = validate_apis(args.get('apis'), apis_var)
-            extra = validate_packages(args.get('packages') or [], packages_var)
-            if args.get('process_manager') is not None:
-                result['process_manager'] = validate_process_manager(
-                    args['process_manager'], args.get('process_manager_var', 'plumber_process_manager'))
-            if args.get('check_sources', True):
+            apis = validate_apis(args['apis'], apis_var)
+            extra = validate_packages(args['packages'] or [], packages_var)
+            if args['process_manager'] is not None:
+                result['process_manager'] = validate_process_manager(args['process_manager'], args['process_manager_var'])
+                result['plan'] = plan(result['process_manager'])
+            if args['check_sources']:
                 for index, api in enumerate(apis):
                     self._check_source(index, api, apis_var)
         except APIError as exc:
@@ -52,18 +68,58 @@ class ActionModule(ActionBase):
         )
         return result
 
-    def _check_source(self, index, api, var):
+    def _check_source(self, index, api, var, task_vars=None):
         if api['src'] is None:
             return
-        try:
-            src = self._find_needle('files', api['src'])
-        except Exception:  # pylint: disable=broad-exception-caught
-            raise APIError('%s[%d].src %r (API %s) is not a directory on the controller' % (var, index, api['src'], api['name'])) from None
-        if not os.path.isdir(src):
-            raise APIError('%s[%d].src %r (API %s) is not a directory on the controller' % (var, index, api['src'], api['name']))
+        where = '%s[%d].src %r (API %s)' % (var, index, api['src'], api['name'])
+        src, looked_in = self._resolve_source(api['src'], task_vars)
+        if src is None:
+            raise APIError('%s is not a directory on the controller (looked in %s)' % (where, ', '.join(looked_in)))
         if find_entrypoint(src, api['entrypoint']) is None:
             if api['entrypoint'] is None:
                 raise APIError('%s[%d].src %r (API %s) holds neither entrypoint.R nor plumber.R: set %s[%d].entrypoint to the file plumber loads'
                                % (var, index, api['src'], api['name'], var, index))
             raise APIError('%s[%d].entrypoint %r (API %s) does not exist in %s' % (var, index, api['entrypoint'], api['name'], src))
         api['src'] = src
+
+    def _resolve_source(self, src, task_vars=None):
+        """(the directory ``src`` names, or None; every path looked at, in order).
+
+        An absolute path (after ``~`` expands) is taken as it is. A relative one is looked up where
+        users keep their APIs: the directory of the inventory that defines the host, the directories
+        of the other inventory sources, the playbook's directory, then as ``ansible.builtin.copy``
+        looks up its sources (the role's and the playbook's ``files/``).
+        """
+        src = os.path.expanduser(src)
+        if os.path.isabs(src):
+            return (src if os.path.isdir(src) else None), [src]
+        if task_vars is None:
+            task_vars = self._templar.available_variables
+        bases = [task_vars.get('inventory_dir')]
+        for source in task_vars.get('ansible_inventory_sources') or []:
+            # Host lists ('web1,web2,') have no directory.
+            if isinstance(source, str) and ',' not in source:
+                source = os.path.abspath(os.path.expanduser(source))
+                bases.append(source if os.path.isdir(source) else os.path.dirname(source))
+        bases.append(task_vars.get('playbook_dir'))
+        looked_in = []
+        for base in bases:
+            if not base:
+                continue
+            candidate = os.path.normpath(os.path.join(os.path.abspath(os.path.expanduser(str(base))), src))
+            if candidate in looked_in:
+                continue
+            looked_in.append(candidate)
+            if os.path.isdir(candidate):
+                return candidate, looked_in
+        try:
+            found = self._find_needle('files', src)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # AnsibleFileNotFound lists the paths it searched.
+            paths = getattr(exc, 'paths', None) or ["the role's and the playbook's files/"]
+            looked_in.extend(str(path) for path in paths if str(path) not in looked_in)
+            return None, looked_in
+        if not os.path.isdir(found):
+            looked_in.append(found)
+            return None, looked_in
+        return found, looked_in

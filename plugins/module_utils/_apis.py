@@ -9,6 +9,7 @@ and nowhere else. ``tests/unit/test_schema_copies.py`` keeps the roles' argument
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 
@@ -20,16 +21,47 @@ from ansible_collections.plumber.hosting.plugins.module_utils._r import (
     valid_package_name,
 )
 
-PROCESS_MANAGERS = ('pm2', 'systemd', 'docker', 'compose')
+# The process managers a host can run its workers with, and what each needs. Every playbook and
+# role asks this table (through plumber.hosting.validate_apis' `plan`) instead of listing them.
+#   role        the role that runs the workers; it has a `retire` entry point that stops and
+#               removes them, a no-op on a host where the role never ran
+#   r_on_host   R runs on the host (plumber.hosting.r_runtime installs it, the code is loaded there
+#               before it goes live); else R runs in one image per API (plumber.hosting.api_image),
+#               built on the host's Docker engine (plumber.hosting.docker_engine)
+PROCESS_MANAGERS = {
+    'pm2': dict(role='plumber.hosting.pm2', r_on_host=True),
+    'systemd': dict(role='plumber.hosting.systemd', r_on_host=True),
+    'docker': dict(role='plumber.hosting.docker_workers', r_on_host=False),
+    'compose': dict(role='plumber.hosting.compose', r_on_host=False),
+}
+DEFAULT_PROCESS_MANAGER = 'systemd'
 
+# The grammars of the strings that reach the files the roles write (R code, unit files, nginx and
+# HAProxy configuration, Dockerfiles, compose files). Each ends in \Z, not $: Python's $ also matches
+# before a final newline.
 # A unix user/unit name and a URL segment and a DNS label at once.
-NAME_RE = re.compile(r'^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$')
-PATH_RE = re.compile(r'^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$')
-ENTRYPOINT_RE = re.compile(r'^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*[.][Rr]$')
-REPO_URL_RE = re.compile(r'^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|file://)(/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$')
-ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
-FIRST_PORT = 8000
+NAME_RE = re.compile(r'^[a-z]([a-z0-9-]{0,30}[a-z0-9])?\Z')
+# A URL path: segments of unreserved characters, none of them '.' or '..', at most MAX_PATH characters.
+MAX_PATH = 200
+_SEGMENT = r'(?!\.\.?(?:/|\Z))[A-Za-z0-9._~-]+'
+PATH_RE = re.compile(r'^(?=.{1,%d}\Z)/(%s(/%s)*)?\Z' % (MAX_PATH, _SEGMENT, _SEGMENT))
+ENTRYPOINT_RE = re.compile(r'^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*[.][Rr]\Z')
+REPO_URL_RE = re.compile(r'^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|file://)(/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?\Z')
+# At most 255 characters: R cannot set longer names.
+ENV_NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,254}\Z')
+# What git clone takes as a repository (never an option: no leading '-'), and a ref as git check-ref-format allows it.
+_GIT_CHARS = r'[A-Za-z0-9._~%+,=:@/-]'
+GIT_REPO_RE = re.compile(r'^((https?|ssh|git|file)://%s+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:%s+|/%s*)\Z' % (_GIT_CHARS, _GIT_CHARS, _GIT_CHARS))
+GIT_REF_RE = re.compile(r'^(?![-/.])(?!.*(\.\.|//|/\.))[A-Za-z0-9._/+-]{1,255}(?<![./])(?<!\.lock)\Z')
+# A version constraint's characters (parse_constraint checks its clauses).
+CONSTRAINT_RE = re.compile(r'^[0-9.<>=!, -]{1,200}\Z')
 PORT_MIN, PORT_MAX = 1024, 65535
+# Default ports: a block of DEFAULT_PORT_BLOCK ports per API, where a hash of its name puts it, in
+# DEFAULT_PORT_FIRST + DEFAULT_PORT_BLOCK * (0 .. DEFAULT_PORT_SLOTS - 1) (10000-29999, below the
+# kernel's ephemeral ports). An API keeps its ports when others are added or removed.
+DEFAULT_PORT_FIRST = 10000
+DEFAULT_PORT_BLOCK = 8
+DEFAULT_PORT_SLOTS = 2500
 MAX_WORKERS = 64
 
 PACKAGE_OPTIONS = dict(
@@ -47,7 +79,11 @@ API_OPTIONS = dict(
     name=dict(type='str', required=True,
               description='Unique name: lower-case letters, digits and V(-), at most 32 characters. '
                           'Used as unix user suffix, unit/process name, compose service and default URL prefix.'),
-    src=dict(type='path', description='Directory on the controller holding the API code (relative paths are looked up like M(ansible.builtin.copy) sources).'),
+    src=dict(type='path',
+             description='Directory on the controller holding the API code. A relative path is looked up in the directory of '
+                         'the inventory that defines the host (and of the other inventory sources), then in the playbook\'s '
+                         'directory, then like M(ansible.builtin.copy) sources (the role\'s and the playbook\'s C(files/)); '
+                         'C(~) expands.'),
     git=dict(type='dict', options=GIT_OPTIONS, description='Git repository holding the API code, at a pinned ref. Exclusive with C(src).'),
     entrypoint=dict(type='str',
                     description='The file plumber loads, relative to the code directory. A file named C(entrypoint.R) is sourced '
@@ -55,8 +91,9 @@ API_OPTIONS = dict(
                                 'plumber file. Default: what C(plumb) finds in the directory, C(entrypoint.R) first, else C(plumber.R).'),
     path=dict(type='str', description='URL path prefix at the proxy, for example V(/sales). Default V(/<name>).'),
     workers=dict(type='int', default=1, description='Number of R worker processes (one port each).'),
-    port=dict(type='int', description='First port; worker C(n) listens on C(port + n). '
-                   'Default: the next free block after the APIs listed before it, starting at 8000.'),
+    port=dict(type='int', description='First port; worker C(n) (from 0) listens on C(port + n). '
+                   'Default: a block of 8 ports between 10000 and 29999 chosen by a hash of the name, so an API keeps '
+                   'its ports when other APIs are added or removed (two names whose blocks meet: set C(port) on one).'),
     packages=dict(type='list', elements='raw', default=[],
                   description='R packages the API needs: names, or dicts with name, version, repos.'),
     env=dict(type='dict', default={}, no_log=True,
@@ -97,11 +134,20 @@ def _validate_one(index, raw, var):
     if not NAME_RE.match(name):
         raise APIError("%s.name %r is not a valid API name: use lower-case letters, digits and '-', "
                        "starting with a letter, at most 32 characters (no '/', spaces or '_')" % (where, name))
+    if api['src'] is not None and any(ord(char) < 0x20 or ord(char) == 0x7f for char in api['src']):
+        raise APIError('%s.src %r must be a directory path without control characters (newline, tab, NUL)' % (where, api['src']))
+    if api['git'] is not None:
+        if not GIT_REPO_RE.match(api['git']['repo']):
+            raise APIError("%s.git.repo %r is not a Git URL: https://, ssh://, git:// or file:// URL, user@host:path or an "
+                           "absolute path, without spaces, quotes or shell characters" % (where, api['git']['repo']))
+        if not GIT_REF_RE.match(api['git']['version']):
+            raise APIError("%s.git.version %r is not a Git ref (tag, branch or commit): letters, digits, '.', '_', '-', '+' "
+                           "and '/', not starting with '-', '.' or '/', without '..' or '//'" % (where, api['git']['version']))
     if api['path'] is None:
         api['path'] = '/' + name
     if not PATH_RE.match(api['path']):
         raise APIError("%s.path %r is not a URL path prefix like '/%s' (leading '/', no trailing '/', "
-                       "no spaces or query)" % (where, api['path'], name))
+                       "no spaces or query, no '.' or '..' segment, at most %d characters)" % (where, api['path'], name, MAX_PATH))
     if not 1 <= api['workers'] <= MAX_WORKERS:
         raise APIError('%s.workers %r must be between 1 and %d' % (where, api['workers'], MAX_WORKERS))
     entrypoint = api['entrypoint']
@@ -109,11 +155,12 @@ def _validate_one(index, raw, var):
         raise APIError('%s.entrypoint %r must be a relative path of an R file inside the code directory '
                        "(letters, digits, '.', '_', '-' and '/', ending in .R)" % (where, entrypoint))
     if not PATH_RE.match(api['health']) or api['health'] == '/':
-        raise APIError("%s.health %r must be a URL path like '/healthz' (leading '/', letters, digits, '.', '_', '~', '-')"
-                       % (where, api['health']))
+        raise APIError("%s.health %r must be a URL path like '/healthz' (leading '/', letters, digits, '.', '_', '~', '-', "
+                       "no '.' or '..' segment, at most %d characters)" % (where, api['health'], MAX_PATH))
     for key in api['env']:
         if not ENV_NAME_RE.match(str(key)):
-            raise APIError('%s.env has an invalid variable name %r' % (where, key))
+            raise APIError("%s.env has an invalid variable name %r (letters, digits and '_', not starting with a digit, "
+                           'at most 255 characters)' % (where, key))
     api['env'] = dict((k, '' if v is None else str(v)) for k, v in api['env'].items())
     for key, value in api['env'].items():
         if '\x00' in value:
@@ -138,6 +185,8 @@ def _validate_package(where, raw):
     if version is not None:
         version = str(version)
         try:
+            if not CONSTRAINT_RE.match(version):
+                raise RConstraintError("only digits, '.', '-', the operators == != >= <= > <, ',' and spaces")
             parse_constraint(version)
         except RConstraintError as exc:
             raise APIError('%s.version %r (package %s) is not a version constraint: %s' % (where, version, name, exc))
@@ -189,25 +238,46 @@ def validate_apis(apis, var='plumber_apis'):
                 raise APIError('%s[%d].%s %r is already used by %s[%d]' % (var, i, key, api[key], var, other))
             seen[(key, api[key])] = i
 
-    next_port = FIRST_PORT
+    for api in result:
+        if api['port'] is None:
+            api['port'] = default_port(api['name'])
+            api['default_port'] = True
     taken = []
     for i, api in enumerate(result):
-        if api['port'] is None:
-            api['port'] = next_port
-            while any(_overlap(api, other) for other in result[:i] + [a for a in result[i + 1:] if a['port'] is not None]):
-                api['port'] += 1
         if not PORT_MIN <= api['port'] or api['port'] + api['workers'] - 1 > PORT_MAX:
             raise APIError('%s[%d].port %r: ports %d-%d must lie within %d-%d' % (
                 var, i, api['port'], api['port'], api['port'] + api['workers'] - 1, PORT_MIN, PORT_MAX))
         for j, other in taken:
             if _overlap(api, other):
-                raise APIError('%s[%d] (%s) ports %d-%d overlap %s[%d] (%s) ports %d-%d' % (
-                    var, i, api['name'], api['port'], api['port'] + api['workers'] - 1,
-                    var, j, other['name'], other['port'], other['port'] + other['workers'] - 1))
+                raise APIError('%s[%d] (%s) %sports %d-%d overlap %s[%d] (%s) %sports %d-%d; set %s[%d].port to a free port%s' % (
+                    var, i, api['name'], _default_word(api), api['port'], api['port'] + api['workers'] - 1,
+                    var, j, other['name'], _default_word(other), other['port'], other['port'] + other['workers'] - 1,
+                    var, i if api.get('default_port') or not other.get('default_port') else j,
+                    ', for example %d' % _free_port(result) if _free_port(result) else ''))
         taken.append((i, api))
-        next_port = max(next_port, api['port'] + api['workers'])
+    for api in result:
+        api.pop('default_port', None)
         api['ports'] = list(range(api['port'], api['port'] + api['workers']))
     return result
+
+
+def default_port(name):
+    """The first port of API ``name`` when it sets none: stable, whatever other APIs the host has."""
+    slot = int.from_bytes(hashlib.sha256(name.encode('utf-8')).digest()[:4], 'big') % DEFAULT_PORT_SLOTS
+    return DEFAULT_PORT_FIRST + DEFAULT_PORT_BLOCK * slot
+
+
+def _default_word(api):
+    return 'default ' if api.get('default_port') else ''
+
+
+def _free_port(apis):
+    """A free block start for the error message, or None."""
+    for slot in range(DEFAULT_PORT_SLOTS):
+        candidate = dict(port=DEFAULT_PORT_FIRST + DEFAULT_PORT_BLOCK * slot, workers=DEFAULT_PORT_BLOCK)
+        if not any(_overlap(candidate, api) for api in apis):
+            return candidate['port']
+    return None
 
 
 def _overlap(a, b):
@@ -238,3 +308,24 @@ def validate_process_manager(value, var='plumber_process_manager'):
     if value not in PROCESS_MANAGERS:
         raise APIError('%s %r is not a known process manager: choose one of %s' % (var, value, ', '.join(PROCESS_MANAGERS)))
     return value
+
+
+def plan(process_manager):
+    """The roles a host with this process manager runs, in order, and those whose workers it retires.
+
+    ``roles``: what comes before the workers (R on the host, or Docker and the images; the code in
+    any case); ``workers``: the role that runs them; ``retire``: the other process managers' roles,
+    whose workers stop first when a host switches (their `retire` entry point).
+    """
+    traits = PROCESS_MANAGERS[process_manager]
+    if traits['r_on_host']:
+        roles = ['plumber.hosting.r_runtime', 'plumber.hosting.api']
+    else:
+        roles = ['plumber.hosting.api', 'plumber.hosting.docker_engine', 'plumber.hosting.api_image']
+    return dict(
+        process_manager=process_manager,
+        r_on_host=traits['r_on_host'],
+        roles=roles,
+        workers=traits['role'],
+        retire=[other['role'] for name, other in PROCESS_MANAGERS.items() if name != process_manager],
+    )

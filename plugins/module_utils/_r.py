@@ -10,7 +10,7 @@ The R snippets are constants: a module runs ``Rscript --vanilla -e <SNIPPET> <ar
 snippet reads its variable data from ``commandArgs(trailingOnly = TRUE)``. They print one record per
 line to stdout, ``key<TAB>value<TAB>...``; everything else R says (messages, compiler output) goes to
 stderr. RESOLVER_R, the package resolution of hosts and images, is R source defining functions; r_package
-sends it on stdin (RESOLVER_CALL), the docker role's packages.R embeds it.
+sends it on stdin (RESOLVER_CALL), the api_image role's packages.R embeds it.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from __future__ import annotations
 import operator
 import re
 
-PACKAGE_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]$')
+PACKAGE_NAME_RE = re.compile(r'^[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]\Z')
 
 # R's package_version(): at least two non-negative integers separated by '.' or '-'.
-VERSION_RE = re.compile(r'^[0-9]+(?:[.-][0-9]+)+$')
+VERSION_RE = re.compile(r'^[0-9]+(?:[.-][0-9]+)+\Z')
 
 OPERATORS = {
     '==': operator.eq,
@@ -244,7 +244,7 @@ for (failure in failures) emit("failure", failure)
 # embeds it (lookup plumber.hosting.r_code 'packages'). Longer than Rscript -e accepts (10000
 # bytes), so r_package sends it on stdin.
 RESOLVER_R = r'''# plumber.hosting: R package resolution, one algorithm for hosts (plumber.hosting.r_package) and
-# images (the docker role's packages.R). Defines functions only; nothing runs until one is called.
+# images (the api_image role's packages.R). Defines functions only; nothing runs until one is called.
 #
 # For one package and a version constraint, the first of these that satisfies it wins:
 #   1. the installed copy R finds first (state "present"; with "latest" only when nothing newer is offered),

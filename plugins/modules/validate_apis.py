@@ -42,7 +42,7 @@ options:
     type: str
     default: packages
   process_manager:
-    description: The host's process manager, checked when given.
+    description: The host's process manager, checked when given; RV(plan) tells what it needs.
     type: str
     choices: [pm2, systemd, docker, compose]
   process_manager_var:
@@ -66,8 +66,9 @@ options:
         type: str
         required: true
       src:
-        description: Directory on the controller holding the API code (relative paths are looked up like M(ansible.builtin.copy)
-          sources).
+        description: Directory on the controller holding the API code. A relative path is looked up in the directory of the inventory
+          that defines the host (and of the other inventory sources), then in the playbook's directory, then like M(ansible.builtin.copy)
+          sources (the role's and the playbook's C(files/)); C(~) expands.
         type: path
       git:
         description: Git repository holding the API code, at a pinned ref. Exclusive with C(src).
@@ -94,8 +95,9 @@ options:
         type: int
         default: 1
       port:
-        description: 'First port; worker C(n) listens on C(port + n). Default: the next free block after the APIs listed before
-          it, starting at 8000.'
+        description: 'First port; worker C(n) (from 0) listens on C(port + n). Default: a block of 8 ports between 10000 and 29999
+          chosen by a hash of the name, so an API keeps its ports when other APIs are added or removed (two names whose blocks
+          meet: set C(port) on one).'
         type: int
       packages:
         description: 'R packages the API needs: names, or dicts with name, version, repos.'
@@ -161,4 +163,36 @@ process_manager:
   description: The validated process manager.
   returned: when O(process_manager) is given
   type: str
+plan:
+  description:
+    - What a host with this process manager runs, from the one table of process managers in the collection.
+    - C(playbooks/site.yml) runs every role's preflight first, then RV(plan.roles), the C(retire) entry point of
+      RV(plan.retire), then RV(plan.workers).
+  returned: when O(process_manager) is given
+  type: dict
+  contains:
+    process_manager:
+      description: The process manager.
+      type: str
+      returned: always
+    r_on_host:
+      description: R runs on the host (C(pm2), C(systemd)); else in one image per API (C(docker), C(compose)).
+      type: bool
+      returned: always
+    roles:
+      description: The roles that install and deploy before the workers start, in order.
+      type: list
+      elements: str
+      returned: always
+      sample: [plumber.hosting.r_runtime, plumber.hosting.api]
+    workers:
+      description: The role that runs the workers.
+      type: str
+      returned: always
+      sample: plumber.hosting.systemd
+    retire:
+      description: The roles of the other process managers, whose workers stop when a host switches.
+      type: list
+      elements: str
+      returned: always
 """

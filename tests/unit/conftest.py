@@ -6,6 +6,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from ansible.plugins.loader import init_plugin_loader
+
+# Ansible's collection loader, before any test imports the collection: templates evaluated in
+# the tests find the collection's filters and tests (plumber.hosting.*) as a playbook does.
+init_plugin_loader([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), '.collections')])
 
 
 @pytest.hookimpl(hookwrapper=True)

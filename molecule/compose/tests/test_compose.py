@@ -238,7 +238,10 @@ def test_scaling_down_and_up_drops_no_request(host, play, instance, apis):
     assert after <= replica_ids(host, 'hello'), after
 
 
-def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, apis, tmp_path):
+def test_broken_code_fails_the_play_and_a_replica_stopped_by_hand_comes_back_with_the_next_run(host, play, apis, tmp_path):
+    """Broken code: the play fails and the old version keeps serving. Then `docker kill` (or stop),
+    a deliberate stop for Docker: no restart policy applies until the playbook runs again and
+    brings the project back to its definition (the run that also restores the good code)."""
     source = [api['src'] for api in apis if api['name'] == 'hello'][0]
     with open(source + '/plumber.R', encoding='utf-8') as handle:
         (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
@@ -249,8 +252,14 @@ def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play
     assert 'unexpected' in broken.output, broken
     assert replica_ids(host, 'hello') == before
     assert set(replicas_answering(host, '/hello/whoami', 10 * HELLO_WORKERS)) == before
-    restored = play('converge.yml')
-    assert restored.rc == 0, restored
+
+    victim = sorted(before)[0]
+    assert host.run('docker kill %s', victim).rc == 0
+    assert len(replica_ids(host, 'hello')) == HELLO_WORKERS - 1
+    rerun = play('converge.yml')
+    assert rerun.rc == 0 and rerun.changed > 0, rerun
+    assert inspect(host, victim)['State']['Running']
+    assert all_replicas_serve(host), stack_logs(host)
 
 
 def test_crashed_replica_comes_back(host):
@@ -264,18 +273,6 @@ def test_crashed_replica_comes_back(host):
         state = inspect(host, victim)
         return state['RestartCount'] > before['RestartCount'] and state['State'].get('Health', {}).get('Status') == 'healthy'
     assert wait_until(back, 90), inspect(host, victim)['State']
-    assert all_replicas_serve(host), stack_logs(host)
-
-
-def test_replica_stopped_by_hand_comes_back_with_the_next_run(host, play):
-    """`docker kill` (or stop) is a deliberate stop for Docker: no restart policy applies until the
-    playbook runs again and brings the project back to its definition."""
-    victim = sorted(replica_ids(host, 'hello'))[0]
-    assert host.run('docker kill %s', victim).rc == 0
-    assert len(replica_ids(host, 'hello')) == HELLO_WORKERS - 1
-    rerun = play('converge.yml')
-    assert rerun.rc == 0 and rerun.changed > 0, rerun
-    assert inspect(host, victim)['State']['Running']
     assert all_replicas_serve(host), stack_logs(host)
 
 
@@ -295,13 +292,14 @@ def test_reboot_brings_the_stack_back(host, instance):
 
 
 # Bad input fails in the role's preflight: a play with the role alone, facts as plumber.hosting.api
-# and plumber.hosting.docker leave them, and one bad value.
+# and plumber.hosting.api_image leave them, and one bad value.
 ROLE_ONLY = """
 - hosts: all
   gather_facts: false
   vars:
     api_service_account: {user: plumber, group: plumber, home: /srv/plumber}
-    docker_images:
+    plumber_apis: [{name: hello, src: /tmp}]
+    api_images:
       - {name: hello, path: /hello, workers: 1, health: /healthz, docs: false, image: 'plumber-hello:0',
          workdir: /srv/plumber/hello/current, env_file: /etc/plumber/hello.env}
   roles:
@@ -314,11 +312,9 @@ ROLE_ONLY = """
     ({'compose_listen_address': 'localhost'}, ['compose_listen_address', 'localhost']),
     ({'compose_http_port': 70000}, ['compose_http_port', '70000']),
     ({'compose_project_name': 'My Stack'}, ['compose_project_name', 'My Stack']),
-    ({'docker_images': [{'name': 'nginx', 'path': '/nginx', 'workers': 1, 'health': '/healthz', 'image': 'x:0',
-                         'workdir': '/srv/plumber/nginx/current', 'env_file': '/etc/plumber/nginx.env'}]},
-     ['plumber_apis name', 'nginx', 'router']),
-    ({'docker_images': [{'name': 'hello', 'path': '/hello', 'workers': 1, 'health': '/healthz'}]},
-     ['docker_images', 'plumber.hosting.docker']),
+    ({'plumber_apis': [{'name': 'nginx', 'src': '/tmp'}]}, ['plumber_apis name', 'nginx', 'router']),
+    ({'api_images': [{'name': 'hello', 'path': '/hello', 'workers': 1, 'health': '/healthz'}]},
+     ['api_images', 'plumber.hosting.api_image']),
 ], ids=['body-size', 'listen-address', 'port', 'project-name', 'api-named-nginx', 'no-image'])
 def test_bad_input_fails_before_any_change(host, play, extra_vars, fragments):
     before = host.file(PROJECT_DIR + '/compose.yaml').mtime

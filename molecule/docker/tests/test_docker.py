@@ -1,4 +1,4 @@
-"""What a user of the docker role sees on the server: an engine on overlay2 with compose v2, logs
+"""What a user of the docker_engine role sees on the server: an engine on overlay2 with compose v2, logs
 rotated, and a plumber container that outlives a daemon restart and a reboot."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ HEALTH_URL = 'http://127.0.0.1:18000/healthz'
 ENGINE_PLAY = '''
 - hosts: all
   roles:
-    - role: plumber.hosting.docker
+    - role: plumber.hosting.docker_engine
 '''
 HEALTH_API = 'plumber::pr_run(plumber::pr_get(plumber::pr(), "/healthz", function() "ok"), host = "0.0.0.0", port = 8000)'
 
@@ -131,7 +131,7 @@ def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_conta
 
     before = daemon_pid()
     container_pid = container_state(host)['Pid']
-    changed = play(ENGINE_PLAY, '--diff', extra_vars={'docker_daemon_options': {'log-opts': {'max-size': '20m'}}})
+    changed = play(ENGINE_PLAY, '--diff', extra_vars={'docker_engine_daemon_options': {'log-opts': {'max-size': '20m'}}})
     assert changed.rc == 0, changed
     assert '+    "max-size": "20m"' in changed.output, changed
     # Merged recursively: max-file stays.
@@ -149,7 +149,7 @@ def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_conta
 
 
 def test_null_drops_a_default(host, play):
-    dropped = play(ENGINE_PLAY, extra_vars={'docker_daemon_options': {'log-driver': 'local', 'log-opts': None}})
+    dropped = play(ENGINE_PLAY, extra_vars={'docker_engine_daemon_options': {'log-driver': 'local', 'log-opts': None}})
     assert dropped.rc == 0, dropped
     assert json.loads(host.file('/etc/docker/daemon.json').content_string) == {'live-restore': True, 'log-driver': 'local'}
     assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'local'
@@ -170,9 +170,9 @@ def test_reboot_brings_engine_and_container_back(host, instance, plumber_contain
 
 
 @pytest.mark.parametrize('extra_vars, fragments', [
-    ({'docker_source': 'podman'}, ['docker_source', 'podman']),
-    ({'docker_daemon_options': {'hosts': ['tcp://0.0.0.0:2375']}}, ['docker_daemon_options.hosts', 'tcp://0.0.0.0:2375']),
-    ({'docker_daemon_options': ['live-restore']}, ['docker_daemon_options', 'list']),
+    ({'docker_engine_source': 'podman'}, ['docker_engine_source', 'podman']),
+    ({'docker_engine_daemon_options': {'hosts': ['tcp://0.0.0.0:2375']}}, ['docker_engine_daemon_options.hosts', 'tcp://0.0.0.0:2375']),
+    ({'docker_engine_daemon_options': ['live-restore']}, ['docker_engine_daemon_options', 'list']),
 ], ids=['unknown-source', 'hosts-clash-with-unit', 'options-not-a-dict'])
 def test_bad_input_fails_before_any_change(host, play, extra_vars, fragments):
     before = host.file('/etc/docker/daemon.json').mtime

@@ -1,12 +1,16 @@
-"""The book's basic Docker mode through playbooks/site.yml: one image per API, one container per worker."""
+"""The book's basic Docker mode through playbooks/site.yml: one image per API, one container per worker; the roles
+plumber.hosting.api_image and plumber.hosting.docker_workers alone: their preflight, their checks of what other roles set."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
-WORKERS = {'plumber-hello-8000': 8000, 'plumber-hello-8001': 8001, 'plumber-greeter-8100': 8100}
+# hello takes the default ports (a block chosen by its name), greeter sets port: 8100.
+HELLO = default_port('hello')
+WORKERS = {'plumber-hello-%d' % HELLO: HELLO, 'plumber-hello-%d' % (HELLO + 1): HELLO + 1, 'plumber-greeter-8100': 8100}
 
 
 def inspect(host, name):
@@ -26,7 +30,7 @@ def test_worker_container_is_locked_down_and_published_on_localhost(host, name, 
 def test_one_image_per_api_named_after_its_inputs(host):
     images = host.check_output("docker images --format '{{.Repository}}:{{.Tag}}' 'plumber-*'").split()
     assert sorted(image.split(':')[0] for image in images) == ['plumber-greeter', 'plumber-hello']
-    assert inspect(host, 'plumber-hello-8000')['Config']['Image'] in images
+    assert inspect(host, 'plumber-hello-%d' % HELLO)['Config']['Image'] in images
 
 
 def test_a_failing_image_build_fails_the_play_and_keeps_the_running_containers(host, play):
@@ -39,3 +43,47 @@ def test_a_failing_image_build_fails_the_play_and_keeps_the_running_containers(h
     assert {name: inspect(host, name)['Id'] for name in WORKERS} == before
     for port in WORKERS.values():
         assert host.run('curl -fsS http://127.0.0.1:%d/healthz' % port).rc == 0
+
+
+def role_play(*roles, tasks_from='main', gather_facts='false'):
+    """A play of the given roles alone, each through include_role, in order."""
+    steps = ''.join('''
+    - ansible.builtin.include_role:
+        name: plumber.hosting.%s
+        tasks_from: %s
+''' % (role, tasks_from) for role in roles)
+    return '''
+- hosts: all
+  gather_facts: %s
+  tasks:%s''' % (gather_facts, steps)
+
+
+def test_every_preflight_passes_before_any_role_ran(play):
+    result = play(role_play('docker_engine', 'api_image', 'docker_workers', tasks_from='preflight'))
+    assert result.rc == 0, result
+    assert result.changed == 0, result
+
+
+def test_api_image_run_twice_lists_each_api_once(play):
+    result = play(role_play('api', 'api_image', 'api_image', gather_facts='true') + '''
+    - name: Show the published images
+      ansible.builtin.debug:
+        msg: "API_IMAGES {{ api_images | map(attribute='name') | join(',') }}"
+''')
+    assert result.rc == 0, result
+    assert '"API_IMAGES hello,greeter"' in result.output, result
+
+
+@pytest.mark.parametrize('roles, extra_vars, fragments', [
+    (['api_image'], {}, ['api_deployments', 'plumber.hosting.api before plumber.hosting.api_image']),
+    (['docker_workers'], {}, ['api_images', 'plumber.hosting.api_image']),
+    (['api_image'], {'api_image_r_repos': ['ftp://mirror.example.org/cran']}, ['api_image_r_repos', 'ftp://mirror.example.org/cran']),
+    (['docker_workers'], {'docker_workers_publish_address': 'localhost'}, ['docker_workers_publish_address', 'localhost']),
+], ids=['image-without-api', 'workers-without-images', 'image-bad-repos', 'workers-bad-address'])
+def test_bad_input_fails_before_any_change(host, play, roles, extra_vars, fragments):
+    before = {name: inspect(host, name)['Id'] for name in WORKERS}
+    result = play(role_play(*roles), extra_vars=extra_vars)
+    assert result.rc != 0, result
+    assert all(fragment in result.output for fragment in fragments), result
+    assert result.changed == 0, result
+    assert {name: inspect(host, name)['Id'] for name in WORKERS} == before

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
 PM2 = 'runuser -u plumber -- env PM2_HOME=/srv/plumber/.pm2 pm2 '
-WORKERS = ['hello-8000', 'hello-8001', 'greeter-8100']
+HELLO = default_port('hello')
+WORKERS = ['hello-%d' % HELLO, 'hello-%d' % (HELLO + 1), 'greeter-8100']
 
 
 def jlist(host):
@@ -37,8 +39,8 @@ def test_process_list_is_saved_for_boot(host):
 
 
 def test_logs_are_written_and_rotated(host):
-    assert host.file('/srv/plumber/.pm2/logs/hello-8000-out.log').exists or \
-        host.file('/srv/plumber/.pm2/logs/hello-8000-error.log').exists
+    assert host.file('/srv/plumber/.pm2/logs/%s-out.log' % WORKERS[0]).exists or \
+        host.file('/srv/plumber/.pm2/logs/%s-error.log' % WORKERS[0]).exists
     rotate = host.run('logrotate --debug /etc/logrotate.d/pm2-plumber')
     assert rotate.rc == 0, rotate.stderr
     assert '/srv/plumber/.pm2/logs/*.log' in host.file('/etc/logrotate.d/pm2-plumber').content_string

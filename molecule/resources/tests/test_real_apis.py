@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
 TOKEN = 'Bearer guarded-token'
 
@@ -26,7 +27,8 @@ def variables(host):
 
 
 def api_of(variables, name):
-    return next(api for api in variables['plumber_apis'] if api['name'] == name)
+    api = next(api for api in variables['plumber_apis'] if api['name'] == name)
+    return dict(api, port=api.get('port') or default_port(name))
 
 
 def bases(host, variables, name):

@@ -10,8 +10,11 @@ import tempfile
 import time
 
 import pytest
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
-APIS = {'hello': [8000, 8001], 'greeter': [8100]}
+# hello takes the default ports (a block chosen by its name), greeter sets port: 8100.
+HELLO = default_port('hello')
+APIS = {'hello': [HELLO, HELLO + 1], 'greeter': [8100]}
 PORTS = [(name, port) for name, ports in APIS.items() for port in ports]
 
 
@@ -72,7 +75,7 @@ def test_workers_run_as_the_service_user_bound_to_localhost_only(host, name, por
 
 
 def test_docs_are_off_unless_asked(host):
-    assert host.run('curl -fsS --max-time 5 http://127.0.0.1:8000/__docs__/').rc != 0
+    assert host.run('curl -fsS --max-time 5 http://127.0.0.1:%d/__docs__/' % HELLO).rc != 0
 
 
 def test_wrapper_runs_by_hand_like_the_book_shows(host, manager):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
-UNITS = ['plumber-hello@8000', 'plumber-hello@8001', 'plumber-greeter@8100']
+HELLO = default_port('hello')
+UNITS = ['plumber-hello@%d' % HELLO, 'plumber-hello@%d' % (HELLO + 1), 'plumber-greeter@8100']
 
 
 @pytest.mark.parametrize('unit', UNITS)
@@ -18,11 +20,11 @@ def test_unit_is_enabled_and_running(host, unit):
     ('ProtectHome', 'yes'), ('PrivateTmp', 'yes'), ('ReadWritePaths', '/srv/plumber/hello/data'),
 ])
 def test_unit_is_sandboxed(host, setting, value):
-    assert host.check_output('systemctl show --property %s --value plumber-hello@8000', setting) == value
+    assert host.check_output('systemctl show --property %s --value %s', setting, UNITS[0]) == value
 
 
 def test_worker_sees_a_read_only_system_and_a_writable_data_directory(host):
-    pid = host.check_output('systemctl show --property MainPID --value plumber-hello@8000')
+    pid = host.check_output('systemctl show --property MainPID --value %s' % UNITS[0])
     mounts = {}
     for line in host.file('/proc/%s/mountinfo' % pid).content_string.splitlines():
         fields = line.split()
@@ -32,17 +34,28 @@ def test_worker_sees_a_read_only_system_and_a_writable_data_directory(host):
     assert '/tmp' in mounts  # PrivateTmp
 
 
-def test_removed_workers_are_stopped(host, play):
+def main_pids(host, prefix):
+    units = host.check_output("systemctl list-units --plain --no-legend --state=running '%s*'", prefix).split()
+    return dict((unit, host.check_output('systemctl show --property MainPID --value %s', unit))
+                for unit in units if unit.endswith('.service'))
+
+
+def test_removed_workers_are_stopped_and_the_others_keep_running(host, play):
+    """Removing an API touches no other: guarded and routered, listed after greeter, keep their
+    default ports and their processes."""
     apis = host.ansible.get_variables()['plumber_apis']
+    others = dict(main_pids(host, 'plumber-guarded@'), **main_pids(host, 'plumber-routered@'))
+    assert len(others) == 2, others
     fewer = [dict(api, workers=1) if api['name'] == 'hello' else api for api in apis if api['name'] != 'greeter']
     result = play('converge.yml', extra_vars={'plumber_apis': fewer})
     assert result.rc == 0, result
-    assert not host.service('plumber-hello@8001').is_enabled
-    assert host.run('curl -fsS http://127.0.0.1:8001/healthz').rc != 0
+    assert not host.service(UNITS[1]).is_enabled
+    assert host.run('curl -fsS http://127.0.0.1:%d/healthz' % (HELLO + 1)).rc != 0
     assert not host.file('/etc/systemd/system/plumber-greeter@.service').exists
+    assert dict(main_pids(host, 'plumber-guarded@'), **main_pids(host, 'plumber-routered@')) == others
     restored = play('converge.yml')
     assert restored.rc == 0, restored
-    assert host.service('plumber-hello@8001').is_running and host.service('plumber-greeter@8100').is_running
+    assert host.service(UNITS[1]).is_running and host.service('plumber-greeter@8100').is_running
 
 
 # The data model is checked in the api role, the same for every process manager: tested here once.
@@ -52,8 +65,11 @@ def test_removed_workers_are_stopped(host, play):
      'plumber_apis[1] (b) ports 9001-9001 overlap plumber_apis[0] (a) ports 9000-9001'),
     ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'workers': 0}]}, 'plumber_apis[0].workers 0 must be between 1 and 64'),
     ({'plumber_apis': [{'name': 'a', 'src': '/tmp', 'port': 80}]}, 'plumber_apis[0].port 80'),
-    ({'plumber_process_manager': 'supervisord'}, "plumber_process_manager must be one of: pm2, systemd, docker, compose, got: supervisord"),
-], ids=['duplicate-name', 'overlapping-ports', 'zero-workers', 'port-80', 'unknown-manager'])
+    ({'plumber_process_manager': 'supervisord'},
+     "plumber_process_manager 'supervisord' is not a known process manager: choose one of pm2, systemd, docker, compose"),
+    # The api role's own input, refused before r_runtime (which runs first) installs anything.
+    ({'api_user': 'root', 'r_runtime_system_packages': ['tree']}, 'api_user "root"'),
+], ids=['duplicate-name', 'overlapping-ports', 'zero-workers', 'port-80', 'unknown-manager', 'root-user-before-r-runtime'])
 def test_bad_input_fails_before_any_change(play, change, message):
     result = play('converge.yml', extra_vars=change)
     assert result.rc != 0, result

@@ -1,7 +1,9 @@
-"""The shared nginx and HAProxy templates (roles/compose/templates) serve R workers in a compose
-stack and on plain servers alike. Each case renders them with Ansible's template module, checks
+"""The nginx and HAProxy templates of the role proxy (roles/proxy/templates) serve R workers in a
+compose stack and on plain servers alike. Each case renders them with Ansible's template module, checks
 them with the real nginx and HAProxy of the test images (`nginx -t`, `haproxy -c`), and the
-plain-server case also runs them: nginx -> HAProxy -> two workers on 127.0.0.1, host network."""
+plain-server case also runs them: nginx -> HAProxy -> two workers on 127.0.0.1, host network. The
+backends built by the filter proxy_backends (static servers, server_template) render and check the
+same way."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ import urllib.request
 
 import pytest
 
+from ansible_collections.plumber.hosting.plugins.module_utils._proxy import proxy_backends, validate_proxy
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-TEMPLATES = os.path.join(ROOT, 'roles', 'compose', 'templates')
+TEMPLATES = os.path.join(ROOT, 'roles', 'proxy', 'templates')
 NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
 HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
 
@@ -107,19 +111,57 @@ def certificate(tmp_path):
     return certs
 
 
-def test_compose_configuration_is_valid(tmp_path):
-    nginx, haproxy = render(tmp_path, COMPOSE)
+def render_checked(tmp_path, proxy):
+    """Both templates rendered, then checked by nginx -t and haproxy -c: (nginx text, HAProxy text)."""
+    nginx, haproxy = render(tmp_path, proxy)
     checked = nginx_check(nginx)
     assert checked.returncode == 0, checked.stderr
     checked = haproxy_check(haproxy)
     assert checked.returncode == 0, checked.stderr
-    cfg = haproxy.read_text(encoding='utf-8')
+    return nginx.read_text(encoding='utf-8'), haproxy.read_text(encoding='utf-8')
+
+
+def test_compose_configuration_is_valid(tmp_path):
+    routes, cfg = render_checked(tmp_path, COMPOSE)
     assert 'server-template hello 8 hello:8000 check resolvers plumber' in cfg
     assert 'dynamic-cookie-key' in cfg and 'cookie plumber_hello insert' in cfg
-    routes = nginx.read_text(encoding='utf-8')
     # An API at the root takes / itself: no catch-all 404 location next to it.
     assert 'location / {' in routes and '404 - Resource Not Found' not in routes
     assert 'resolver 127.0.0.11' in routes
+
+
+def filter_hosts(manager, *addresses):
+    """Hosts behind one front as the filter proxy_backends takes them: each with the same two APIs."""
+    apis = [{'name': 'hello', 'src': '/srv/hello', 'workers': 2, 'port': 9000, 'sticky': True},
+            {'name': 'greeter', 'src': '/srv/greeter', 'port': 9100, 'docs': True, 'path': '/greet/v1'}]
+    return [{'name': 'web%d' % i, 'address': address, 'apis': apis, 'process_manager': manager}
+            for i, address in enumerate(addresses, 1)]
+
+
+def test_filter_static_servers_render_valid_configuration(tmp_path):
+    backends = proxy_backends(filter_hosts('systemd', '10.0.0.2', '10.0.0.1'))
+    # Without the TLS listener: no certificate to mount for nginx -t.
+    router = {key: value for key, value in PLAIN['router'].items() if key != 'tls'}
+    proxy = validate_proxy({'router': router, 'balancer': PLAIN['balancer'], 'backends': backends})
+    routes, cfg = render_checked(tmp_path, proxy)
+    # Every worker of both hosts, by host name (web1 at 10.0.0.2 first), a cookie value each for the sticky API.
+    assert ('    server hello1 10.0.0.2:9000 check cookie hello1\n    server hello2 10.0.0.2:9001 check cookie hello2\n'
+            '    server hello3 10.0.0.1:9000 check cookie hello3\n    server hello4 10.0.0.1:9001 check cookie hello4\n') in cfg
+    assert '    server greeter1 10.0.0.2:9100 check\n    server greeter2 10.0.0.1:9100 check\n' in cfg
+    assert 'server-template' not in cfg and 'resolvers plumber' not in cfg and 'dynamic-cookie-key' not in cfg
+    assert 'location = /greet/v1/__docs__ {' in routes and 'location /hello/ {' in routes
+    assert '\nresolver ' not in routes
+
+
+def test_filter_server_template_renders_valid_configuration(tmp_path):
+    apis = [{'name': 'hello', 'src': '/srv/hello', 'workers': 5}, {'name': 'greeter', 'src': '/srv/greeter'}]
+    hosts = [dict(filter_hosts('compose', '127.0.0.1')[0], apis=apis)]
+    proxy = validate_proxy(dict(COMPOSE, backends=proxy_backends(hosts, compose_port=8000, slots=8, sticky_all=True)))
+    routes, cfg = render_checked(tmp_path, proxy)
+    assert 'server-template hello 10 hello:8000 check resolvers plumber' in cfg
+    assert 'server-template greeter 8 greeter:8000 check resolvers plumber' in cfg
+    assert 'cookie plumber_greeter insert indirect nocache httponly attr "SameSite=Lax" dynamic' in cfg
+    assert '\n    server ' not in cfg
 
 
 class Worker(http.server.BaseHTTPRequestHandler):

@@ -10,6 +10,8 @@ from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     public_view,
     validate_apis,
     validate_process_manager,
+    default_port,
+    plan,
 )
 
 
@@ -23,15 +25,30 @@ def test_defaults_are_filled_in():
     [one] = validate_apis([api()])
     assert one == {
         'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': None, 'path': '/hello',
-        'workers': 1, 'port': 8000, 'ports': [8000], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
+        'workers': 1, 'port': 26912, 'ports': [26912], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
     }
 
 
-def test_ports_are_assigned_after_the_previous_blocks_and_skip_explicit_ones():
+def test_default_ports_follow_the_name_not_the_list():
+    """Adding, removing or reordering APIs moves no other API's ports (their workers keep running)."""
     apis = validate_apis([api(name='a', workers=2), api(name='b', port=8002, workers=1), api(name='c', workers=3)])
-    assert [a['ports'] for a in apis] == [[8000, 8001], [8002], [8003, 8004, 8005]]
-    apis = validate_apis([api(name='a'), api(name='b', port=8001, workers=2)])
-    assert [a['ports'] for a in apis] == [[8000], [8001, 8002]]
+    assert [a['ports'] for a in apis] == [[default_port('a'), default_port('a') + 1], [8002], list(range(default_port('c'), default_port('c') + 3))]
+    alone = validate_apis([api(name='c', workers=3)])
+    reordered = validate_apis([api(name='c', workers=3), api(name='zz'), api(name='a', workers=2)])
+    assert alone[0]['ports'] == reordered[0]['ports'] == apis[2]['ports']
+    assert reordered[2]['ports'] == apis[0]['ports']
+    # A block of 8 ports per name, between 10000 and 29999.
+    ports = [default_port('api-%d' % i) for i in range(2000)]
+    assert all(10000 <= p <= 29992 and (p - 10000) % 8 == 0 for p in ports)
+    assert len(set(ports)) > 1000
+
+
+def test_default_ports_that_meet_name_both_apis_and_a_free_port():
+    first = default_port('a')
+    with pytest.raises(APIError) as caught:
+        validate_apis([api(name='b', port=first - 1, workers=2), api(name='a')])
+    assert str(caught.value) == ('plumber_apis[1] (a) default ports %d-%d overlap plumber_apis[0] (b) ports %d-%d; '
+                                 'set plumber_apis[1].port to a free port, for example 10000' % (first, first, first - 1, first))
 
 
 def test_packages_are_normalised_and_merged():
@@ -98,5 +115,10 @@ def test_secret_values_never_appear_in_errors():
 
 def test_process_manager():
     assert validate_process_manager('pm2') == 'pm2'
+    assert plan('pm2') == {'process_manager': 'pm2', 'r_on_host': True, 'workers': 'plumber.hosting.pm2',
+                           'roles': ['plumber.hosting.r_runtime', 'plumber.hosting.api'],
+                           'retire': ['plumber.hosting.systemd', 'plumber.hosting.docker_workers', 'plumber.hosting.compose']}
+    assert plan('compose')['roles'] == ['plumber.hosting.api', 'plumber.hosting.docker_engine', 'plumber.hosting.api_image']
+    assert plan('docker')['workers'] not in plan('docker')['retire']
     with pytest.raises(APIError, match="plumber_process_manager 'supervisord' is not a known process manager: choose one of pm2, systemd, docker, compose"):
         validate_process_manager('supervisord')
