@@ -9,6 +9,10 @@ import subprocess
 import sys
 
 import pytest
+import yaml
+
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import PROCESS_MANAGERS
+from ansible_collections.plumber.hosting.plugins.modules import validate_apis as module
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ROLE_READMES = sorted(ROOT.glob('roles/*/README.md'))
@@ -41,3 +45,10 @@ def test_role_readme_variables_are_generated(readme):
     stale = text.replace(row, row.replace(' | ', ' | stale ', 1), 1)
     assert sync.render(stale, *target[1:]) == text, 'a hand-edited row is not regenerated'
     assert sync.render(text.replace(row + '\n', '', 1), *target[1:]) == text, 'a missing row is not regenerated'
+
+
+def test_process_manager_choices_follow_the_table():
+    """The documented choices of plumber_process_manager are the table in _apis.py, in its order."""
+    specs = yaml.safe_load((ROOT / 'roles/api/meta/argument_specs.yml').read_text(encoding='utf-8'))
+    assert specs['argument_specs']['main']['options']['plumber_process_manager']['choices'] == list(PROCESS_MANAGERS)
+    assert yaml.safe_load(module.DOCUMENTATION)['options']['process_manager']['choices'] == list(PROCESS_MANAGERS)
