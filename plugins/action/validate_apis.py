@@ -56,7 +56,7 @@ class ActionModule(ActionBase):
                 result['plan'] = plan(result['process_manager'])
             if args['check_sources']:
                 for index, api in enumerate(apis):
-                    self._check_source(index, api, apis_var)
+                    self._check_source(index, api, apis_var, task_vars or {})
         except APIError as exc:
             raise AnsibleActionFail(str(exc)) from None
         result.update(
@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
         )
         return result
 
-    def _check_source(self, index, api, var, task_vars=None):
+    def _check_source(self, index, api, var, task_vars):
         if api['src'] is None:
             return
         where = '%s[%d].src %r (API %s)' % (var, index, api['src'], api['name'])
@@ -82,7 +82,7 @@ class ActionModule(ActionBase):
             raise APIError('%s[%d].entrypoint %r (API %s) does not exist in %s' % (var, index, api['entrypoint'], api['name'], src))
         api['src'] = src
 
-    def _resolve_source(self, src, task_vars=None):
+    def _resolve_source(self, src, task_vars):
         """(the directory ``src`` names, or None; every path looked at, in order).
 
         An absolute path (after ``~`` expands) is taken as it is. A relative one is looked up where
@@ -93,8 +93,6 @@ class ActionModule(ActionBase):
         src = os.path.expanduser(src)
         if os.path.isabs(src):
             return (src if os.path.isdir(src) else None), [src]
-        if task_vars is None:
-            task_vars = self._templar.available_variables
         bases = [task_vars.get('inventory_dir')]
         for source in task_vars.get('ansible_inventory_sources') or []:
             # Host lists ('web1,web2,') have no directory.

@@ -34,7 +34,6 @@ PROCESS_MANAGERS = {
     'docker': dict(role='plumber.hosting.docker_workers', r_on_host=False),
     'compose': dict(role='plumber.hosting.compose', r_on_host=False),
 }
-DEFAULT_PROCESS_MANAGER = 'systemd'
 
 # The grammars of the strings that reach the files the roles write (R code, unit files, nginx and
 # HAProxy configuration, Dockerfiles, compose files). Each ends in \Z, not $: Python's $ also matches
@@ -249,11 +248,12 @@ def validate_apis(apis, var='plumber_apis'):
                 var, i, api['port'], api['port'], api['port'] + api['workers'] - 1, PORT_MIN, PORT_MAX))
         for j, other in taken:
             if _overlap(api, other):
+                free = _free_port(result)
                 raise APIError('%s[%d] (%s) %sports %d-%d overlap %s[%d] (%s) %sports %d-%d; set %s[%d].port to a free port%s' % (
                     var, i, api['name'], _default_word(api), api['port'], api['port'] + api['workers'] - 1,
                     var, j, other['name'], _default_word(other), other['port'], other['port'] + other['workers'] - 1,
                     var, i if api.get('default_port') or not other.get('default_port') else j,
-                    ', for example %d' % _free_port(result) if _free_port(result) else ''))
+                    '' if free is None else ', for example %d' % free))
         taken.append((i, api))
     for api in result:
         api.pop('default_port', None)

@@ -228,9 +228,8 @@ class Preflight:
 
     def __init__(self):
         from ansible.parsing.dataloader import DataLoader
-        from ansible.plugins.loader import init_plugin_loader
         from ansible.template import Templar, trust_as_template
-        init_plugin_loader([os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, '.collections'))])
+        # The collection's filters and tests resolve through the loader tests/unit/conftest.py starts.
         self.loader, self.templar_class, self.trust = DataLoader(), Templar, trust_as_template
         self.roles, self.verdicts = {}, {}
 

@@ -36,15 +36,13 @@ def layout(tmp_path):
                 playbooks=str(collection / 'playbooks'), role=str(collection / 'roles' / 'api'))
 
 
-def action(layout, variables=None):
+def action(layout):
     loader = DataLoader()
     loader.set_basedir(layout['playbooks'])
     task = MagicMock()
     # What Task.get_search_path returns for a task of the role api: the role, the task file's directory.
     task.get_search_path.return_value = [layout['role'], layout['role'] + '/tasks']
-    templar = MagicMock()
-    templar.available_variables = variables or {}
-    return ActionModule(task, MagicMock(), MagicMock(), loader, templar, MagicMock())
+    return ActionModule(task, MagicMock(), MagicMock(), loader, MagicMock(), MagicMock())
 
 
 def task_vars(layout, **extra):
@@ -54,9 +52,9 @@ def task_vars(layout, **extra):
     return result
 
 
-def check(layout, src, variables, entrypoint=None, templar_vars=None):
+def check(layout, src, variables, entrypoint=None):
     api = dict(name='hello', src=src, entrypoint=entrypoint)
-    action(layout, templar_vars)._check_source(0, api, 'plumber_apis', variables)
+    action(layout)._check_source(0, api, 'plumber_apis', variables or {})
     return api['src']
 
 
@@ -67,9 +65,15 @@ def test_relative_src_is_found_next_to_the_inventory(layout, tmp_path):
     assert check(layout, 'apis/hello', task_vars(layout)) == expected
 
 
-def test_task_vars_default_to_the_templar_variables(layout, tmp_path):
+def test_the_action_looks_up_src_with_its_task_vars(layout, tmp_path):
     expected = make_api(tmp_path, 'project', 'apis', 'hello')
-    assert check(layout, 'apis/hello', None, templar_vars=task_vars(layout)) == expected
+    plugin = action(layout)
+    plugin._task.args = {'apis': [{'name': 'hello', 'src': 'apis/hello'}]}
+    plugin._task.check_mode = False
+    plugin._task.async_val = 0
+    plugin._connection._shell.tmpdir = ''  # pylint: disable=protected-access
+    result = plugin.run(task_vars=task_vars(layout))
+    assert result['apis'][0]['src'] == expected
 
 
 def test_another_inventory_source_directory_is_tried(layout, tmp_path):
