@@ -59,6 +59,36 @@ def play():
 
 
 @pytest.fixture(scope='session')
+def plumber_vars(play, tmp_path_factory):
+    """The scenario's plumber_apis and plumber_process_manager as the plays see them: templated by
+    Ansible (scenarios build plumber_apis from the test APIs of .config/molecule/config.yml, and a
+    repository URL may name the instance's address), not the raw inventory text."""
+    dump = tmp_path_factory.mktemp('vars') / 'vars.json'
+    result = play("""
+        - name: Write the templated test variables for the verifier
+          hosts: all
+          gather_facts: false
+          tasks:
+            - name: Read the network facts a repository URL may use
+              ansible.builtin.setup:
+                gather_subset: [network]
+            - name: Write plumber_apis and plumber_process_manager
+              ansible.builtin.copy:
+                content: "{{ {'plumber_apis': plumber_apis, 'plumber_process_manager': plumber_process_manager | default('')} | to_json }}"
+                dest: %s
+                mode: '0600'
+              delegate_to: localhost
+        """ % dump)
+    assert result.rc == 0, result
+    return json.loads(dump.read_text(encoding='utf-8'))
+
+
+@pytest.fixture(scope='session')
+def plumber_apis(plumber_vars):
+    return plumber_vars['plumber_apis']
+
+
+@pytest.fixture(scope='session')
 def converged_check(play):
     """`--check --diff` of the scenario's converge playbook on the converged instance."""
     return play('converge.yml', '--check', '--diff')

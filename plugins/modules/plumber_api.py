@@ -225,6 +225,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import find_entrypoint
+from ansible_collections.plumber.hosting.plugins.module_utils._digest import file_digest
 from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
 from ansible_collections.plumber.hosting.plugins.module_utils._rdeps import scan_tree
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (
@@ -341,14 +342,6 @@ def tree_revision(root):
 
 def _raise(error):
     raise error
-
-
-def file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class PlumberApi:

@@ -24,8 +24,14 @@ ensure_base() {
   as_root rm -rf "$dir"
 }
 
+# A recipe with a file `parent` (the name of another recipe) builds on that image, which the
+# alphabetical order of the recipes builds first; the others build on the Debian base.
 build_recipe() {
-  local name=$1 recipe=$ROOT/tests/images/$1 tag hash ctx
+  local name=$1 recipe=$ROOT/tests/images/$1 tag hash ctx base=$base
+  if [ -f "$recipe/parent" ]; then
+    base=plumber-hosting-test/$(cat "$recipe/parent"):latest
+    docker image inspect "$base" >/dev/null 2>&1 || die "$name builds on $base, which is not built (recipes build in alphabetical order)"
+  fi
   ctx=$(mktemp -d)
   cp -a "$recipe/." "$ctx/"
   mkdir -p "$ctx/ca-certificates"

@@ -23,8 +23,8 @@ def instance(host):
 
 
 @pytest.fixture(scope='module')
-def apis(host):
-    return host.ansible.get_variables()['plumber_apis']
+def apis(plumber_apis):
+    return plumber_apis
 
 
 def with_workers(apis, name, workers):
@@ -195,71 +195,72 @@ def test_long_requests_outlive_nginx_default_timeout(host):
     assert get(host, '/hello/slow?seconds=65')['slept'] == 65
 
 
-def test_sticky_sessions_and_an_internal_network(host, play):
-    """Two switches in one run: each client kept on one replica, and APIs that reach nothing outside."""
-    switched = play('converge.yml', extra_vars={'compose_sticky_sessions': True, 'compose_api_egress': False})
-    try:
-        assert switched.rc == 0, switched
-        headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
-        assert 'plumber_hello=' in headers and 'path=/hello/' in headers, headers
-        stuck = replicas_answering(host, '/hello/whoami', 12, '-b', '/tmp/cookies')
-        assert len(set(stuck)) == 1, stuck
-        # Without the cookie, the requests still spread.
-        assert len(set(replicas_answering(host, '/hello/whoami', 12))) > 1
-        replica = sorted(replica_ids(host, 'hello'))[0]
-        outside = host.run('docker exec %s Rscript -e %s', replica, 'readLines(url("http://deb.debian.org/"), 1)')
-        assert outside.rc != 0 and 'resolve' in outside.stderr, outside.stdout + outside.stderr
-    finally:
-        restored = play('converge.yml')
-    assert restored.rc == 0, restored
-    assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
-    assert all_replicas_serve(host), stack_logs(host)
-
-
-def test_scaling_down_and_up_drops_no_request(host, play, instance, apis):
+def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, apis, tmp_path):
+    """Three runs while a client keeps asking, none of its requests failing:
+    1. hello scaled from 3 replicas to 2: scaling changes no image, so the replicas that stay are
+       old ones;
+    2. broken code: the play fails and the old version keeps serving. Then `docker kill`, a
+       deliberate stop for Docker: no restart policy applies until the playbook runs again;
+    3. the original settings and code: the run brings the project back to its definition, the
+       killed replica included, and hello back to 3 replicas."""
+    two = with_workers(apis, 'hello', 2)
     loop = RequestLoop(instance, '/hello/whoami')
     try:
         before = replica_ids(host, 'hello')
-        down = play('converge.yml', extra_vars={'plumber_apis': with_workers(apis, 'hello', 1)})
+        down = play('converge.yml', extra_vars={'plumber_apis': two})
         assert down.rc == 0, down
         after = replica_ids(host, 'hello')
-        assert len(after) == 1
-        up = play('converge.yml')
-        assert up.rc == 0, up
-        assert len(replica_ids(host, 'hello')) == HELLO_WORKERS
+        assert len(after) == 2 and after <= before, (before, after)
+
+        source = [api['src'] for api in apis if api['name'] == 'hello'][0]
+        with open(source + '/plumber.R', encoding='utf-8') as handle:
+            (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
+        broken = play('converge.yml', extra_vars={'plumber_apis': [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api
+                                                                     for api in two]})
+        assert broken.rc != 0, broken
+        assert 'unexpected' in broken.output, broken
+        assert replica_ids(host, 'hello') == after
+        assert set(replicas_answering(host, '/hello/whoami', 10 * len(after))) == after
     finally:
         answers = loop.stop()
     failed = [line for line in answers if not line.endswith(' 200')]
     assert len(answers) > 50 and not failed, (len(answers), failed[:10])
-    assert all_replicas_serve(host), stack_logs(host)
-    # Scaling changes no image (the wrapper does not name the workers): the replica that stays is
-    # one of the old ones, and it is still there after scaling back up.
-    assert after <= before, (before, after)
-    assert after <= replica_ids(host, 'hello'), after
 
-
-def test_broken_code_fails_the_play_and_a_replica_stopped_by_hand_comes_back_with_the_next_run(host, play, apis, tmp_path):
-    """Broken code: the play fails and the old version keeps serving. Then `docker kill` (or stop),
-    a deliberate stop for Docker: no restart policy applies until the playbook runs again and
-    brings the project back to its definition (the run that also restores the good code)."""
-    source = [api['src'] for api in apis if api['name'] == 'hello'][0]
-    with open(source + '/plumber.R', encoding='utf-8') as handle:
-        (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
-    before = replica_ids(host, 'hello')
-    broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in apis]
-    broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis})
-    assert broken.rc != 0, broken
-    assert 'unexpected' in broken.output, broken
-    assert replica_ids(host, 'hello') == before
-    assert set(replicas_answering(host, '/hello/whoami', 10 * HELLO_WORKERS)) == before
-
-    victim = sorted(before)[0]
+    victim, survivor = sorted(after)
     assert host.run('docker kill %s', victim).rc == 0
-    assert len(replica_ids(host, 'hello')) == HELLO_WORKERS - 1
-    rerun = play('converge.yml')
-    assert rerun.rc == 0 and rerun.changed > 0, rerun
-    assert inspect(host, victim)['State']['Running']
+    assert replica_ids(host, 'hello') == {survivor}
     assert all_replicas_serve(host), stack_logs(host)
+    loop = RequestLoop(instance, '/hello/whoami')
+    try:
+        rerun = play('converge.yml')
+        assert rerun.rc == 0 and rerun.changed > 0, rerun
+    finally:
+        answers = loop.stop()
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert len(answers) > 50 and not failed, (len(answers), failed[:10])
+    assert inspect(host, victim)['State']['Running']
+    ids = replica_ids(host, 'hello')
+    assert len(ids) == HELLO_WORKERS and after <= ids, (after, ids)
+    assert all_replicas_serve(host), stack_logs(host)
+
+
+def test_sticky_sessions_and_an_internal_network(host, play):
+    """Two switches in one run: each client kept on one replica, and APIs that reach nothing outside.
+    The stack stays so for the tests after this one (none needs egress; without the cookie, requests
+    still spread). Off, the default of the converged stack, sets no cookie."""
+    assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
+    switched = play('converge.yml', extra_vars={'compose_sticky_sessions': True, 'compose_api_egress': False})
+    assert switched.rc == 0, switched
+    assert all_replicas_serve(host), stack_logs(host)
+    headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
+    assert 'plumber_hello=' in headers and 'path=/hello/' in headers, headers
+    stuck = replicas_answering(host, '/hello/whoami', 12, '-b', '/tmp/cookies')
+    assert len(set(stuck)) == 1, stuck
+    # Without the cookie, the requests still spread.
+    assert len(set(replicas_answering(host, '/hello/whoami', 12))) > 1
+    replica = sorted(replica_ids(host, 'hello'))[0]
+    outside = host.run('docker exec %s Rscript -e %s', replica, 'readLines(url("http://deb.debian.org/"), 1)')
+    assert outside.rc != 0 and 'resolve' in outside.stderr, outside.stdout + outside.stderr
 
 
 def test_crashed_replica_comes_back(host):

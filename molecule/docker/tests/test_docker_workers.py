@@ -33,10 +33,9 @@ def test_one_image_per_api_named_after_its_inputs(host):
     assert inspect(host, 'plumber-hello-%d' % HELLO)['Config']['Image'] in images
 
 
-def test_a_failing_image_build_fails_the_play_and_keeps_the_running_containers(host, play):
+def test_a_failing_image_build_fails_the_play_and_keeps_the_running_containers(host, play, plumber_apis):
     before = {name: inspect(host, name)['Id'] for name in WORKERS}
-    apis = host.ansible.get_variables()['plumber_apis']
-    broken = [dict(api, packages=['nosuchpkgplumberhosting']) if api['name'] == 'hello' else api for api in apis]
+    broken = [dict(api, packages=['nosuchpkgplumberhosting']) if api['name'] == 'hello' else api for api in plumber_apis]
     result = play('converge.yml', extra_vars={'plumber_apis': broken})
     assert result.rc != 0, result
     assert "R package 'nosuchpkgplumberhosting'" in result.output, result

@@ -22,8 +22,8 @@ TOKEN = 'Bearer guarded-token'
 
 
 @pytest.fixture(scope='module')
-def variables(host):
-    return host.ansible.get_variables()
+def variables(plumber_vars):
+    return plumber_vars
 
 
 def api_of(variables, name):

@@ -19,8 +19,8 @@ PORTS = [(name, port) for name, ports in APIS.items() for port in ports]
 
 
 @pytest.fixture(scope='module')
-def manager(host):
-    return host.ansible.get_variables()['plumber_process_manager']
+def manager(plumber_vars):
+    return plumber_vars['plumber_process_manager']
 
 
 def get(host, port, path):
@@ -98,13 +98,12 @@ def test_killed_worker_comes_back(host):
     assert time.time() - started < 15
 
 
-def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager):
+def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager, plumber_apis):
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), tmp)
         with open(os.path.join(tmp, 'plumber.R'), 'a', encoding='utf-8') as handle:
             handle.write('\nfunction( {\n')
-        apis = host.ansible.get_variables()['plumber_apis']
-        broken = [dict(api, src=tmp) if api['name'] == 'hello' else api for api in apis]
+        broken = [dict(api, src=tmp) if api['name'] == 'hello' else api for api in plumber_apis]
         result = play('converge.yml', extra_vars={'plumber_apis': broken})
     assert result.rc != 0, result
     # R's own message: from the pre-flight load on the host, or from the image build.

@@ -40,13 +40,12 @@ def main_pids(host, prefix):
                 for unit in units if unit.endswith('.service'))
 
 
-def test_removed_workers_are_stopped_and_the_others_keep_running(host, play):
+def test_removed_workers_are_stopped_and_the_others_keep_running(host, play, plumber_apis):
     """Removing an API touches no other: guarded and routered, listed after greeter, keep their
     default ports and their processes."""
-    apis = host.ansible.get_variables()['plumber_apis']
     others = dict(main_pids(host, 'plumber-guarded@'), **main_pids(host, 'plumber-routered@'))
     assert len(others) == 2, others
-    fewer = [dict(api, workers=1) if api['name'] == 'hello' else api for api in apis if api['name'] != 'greeter']
+    fewer = [dict(api, workers=1) if api['name'] == 'hello' else api for api in plumber_apis if api['name'] != 'greeter']
     result = play('converge.yml', extra_vars={'plumber_apis': fewer})
     assert result.rc == 0, result
     assert not host.service(UNITS[1]).is_enabled
