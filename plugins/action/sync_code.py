@@ -13,7 +13,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.plumber.hosting.plugins.module_utils._digest import file_digest
+from ansible_collections.plumber.hosting.plugins.module_utils._files import SYNC_CODE_OPTIONS, file_digest
 
 
 def manifest(src):
@@ -57,20 +57,10 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = True
 
-    # The documented options of plugins/modules/sync_code.py, checked as a module checks its own.
-    ARGUMENT_SPEC = dict(
-        src=dict(type='path', required=True),
-        dest=dict(type='path', required=True),
-        owner=dict(type='str'),
-        group=dict(type='str'),
-        mode=dict(type='str', default='0644'),
-        directory_mode=dict(type='str', default='0755'),
-    )
-
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        checked = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(self._task.args)
+        checked = ArgumentSpecValidator(SYNC_CODE_OPTIONS).validate(self._task.args)
         if checked.error_messages:
             raise AnsibleActionFail('plumber.hosting.sync_code: %s' % '; '.join(checked.error_messages))
         args = checked.validated_parameters

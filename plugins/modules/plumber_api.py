@@ -225,7 +225,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import find_entrypoint
-from ansible_collections.plumber.hosting.plugins.module_utils._digest import file_digest
+from ansible_collections.plumber.hosting.plugins.module_utils._files import file_digest
 from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
 from ansible_collections.plumber.hosting.plugins.module_utils._rdeps import scan_tree
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (

@@ -145,7 +145,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.plumber.hosting.plugins.module_utils._digest import file_digest
+from ansible_collections.plumber.hosting.plugins.module_utils._files import SYNC_CODE_OPTIONS, file_digest
 
 # The module's internal options, set by the action plugin (plugins/action/sync_code.py): the files
 # of src with their digests and modes, its directories, and the archive it sent (second call only).
@@ -318,14 +318,7 @@ class SyncCode:
 
 
 def main():
-    argument_spec = dict(
-        src=dict(type='path', required=True),
-        dest=dict(type='path', required=True),
-        owner=dict(type='str'),
-        group=dict(type='str'),
-        mode=dict(type='str', default='0644'),
-        directory_mode=dict(type='str', default='0755'),
-    )
+    argument_spec = dict(SYNC_CODE_OPTIONS)
     argument_spec.update(INTERNAL_OPTIONS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     module.exit_json(**SyncCode(module).run())

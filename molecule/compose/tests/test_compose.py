@@ -215,8 +215,8 @@ def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, in
         source = [api['src'] for api in apis if api['name'] == 'hello'][0]
         with open(source + '/plumber.R', encoding='utf-8') as handle:
             (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
-        broken = play('converge.yml', extra_vars={'plumber_apis': [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api
-                                                                     for api in two]})
+        broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in two]
+        broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis})
         assert broken.rc != 0, broken
         assert 'unexpected' in broken.output, broken
         assert replica_ids(host, 'hello') == after
