@@ -175,7 +175,6 @@ class SyncCode:
         self.uid, self.gid = self.owner_ids(params['owner'], params['group'])
         self.file_mode = self.octal('mode', params['mode'])
         self.dir_mode = self.octal('directory_mode', params['directory_mode'])
-        self.sent = []
         self.removed = []
         self.changed = False
 

@@ -22,11 +22,6 @@ def instance(host):
     return host.ansible.get_variables()['inventory_hostname']
 
 
-@pytest.fixture(scope='module')
-def apis(plumber_apis):
-    return plumber_apis
-
-
 def with_workers(apis, name, workers):
     return [dict(api, workers=workers) if api['name'] == name else api for api in apis]
 
@@ -134,7 +129,7 @@ def test_every_replica_receives_traffic(host):
     assert set(seen) == ids, seen
 
 
-def test_no_r_container_publishes_a_port(host, apis):
+def test_no_r_container_publishes_a_port(host, plumber_apis):
     containers = host.check_output("docker ps --filter label=com.docker.compose.project=%s --format '{{.Names}}'" % PROJECT).split()
     published = {}
     for name in containers:
@@ -143,7 +138,7 @@ def test_no_r_container_publishes_a_port(host, apis):
             '%s:%s' % (binding['HostIp'], binding['HostPort'])
             for bindings in (details['NetworkSettings']['Ports'] or {}).values() for binding in bindings or [])
     assert published.pop('nginx') == ['0.0.0.0:80'], published
-    assert set(published) == {api['name'] for api in apis} | {'haproxy'} and not any(published.values()), published
+    assert set(published) == {api['name'] for api in plumber_apis} | {'haproxy'} and not any(published.values()), published
 
 
 def test_replicas_run_unprivileged_read_only_and_restart(host):
@@ -195,7 +190,7 @@ def test_long_requests_outlive_nginx_default_timeout(host):
     assert get(host, '/hello/slow?seconds=65')['slept'] == 65
 
 
-def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, apis, tmp_path):
+def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path):
     """Three runs while a client keeps asking, none of its requests failing:
     1. hello scaled from 3 replicas to 2: scaling changes no image, so the replicas that stay are
        old ones;
@@ -203,7 +198,7 @@ def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, in
        deliberate stop for Docker: no restart policy applies until the playbook runs again;
     3. the original settings and code: the run brings the project back to its definition, the
        killed replica included, and hello back to 3 replicas."""
-    two = with_workers(apis, 'hello', 2)
+    two = with_workers(plumber_apis, 'hello', 2)
     loop = RequestLoop(instance, '/hello/whoami')
     try:
         before = replica_ids(host, 'hello')
@@ -212,7 +207,7 @@ def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, in
         after = replica_ids(host, 'hello')
         assert len(after) == 2 and after <= before, (before, after)
 
-        source = [api['src'] for api in apis if api['name'] == 'hello'][0]
+        source = [api['src'] for api in plumber_apis if api['name'] == 'hello'][0]
         with open(source + '/plumber.R', encoding='utf-8') as handle:
             (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
         broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in two]

@@ -21,20 +21,15 @@ from ansible_collections.plumber.hosting.plugins.module_utils._apis import defau
 TOKEN = 'Bearer guarded-token'
 
 
-@pytest.fixture(scope='module')
-def variables(plumber_vars):
-    return plumber_vars
-
-
-def api_of(variables, name):
-    api = next(api for api in variables['plumber_apis'] if api['name'] == name)
+def api_of(plumber_vars, name):
+    api = next(api for api in plumber_vars['plumber_apis'] if api['name'] == name)
     return dict(api, port=api.get('port') or default_port(name))
 
 
-def bases(host, variables, name):
+def bases(host, plumber_vars, name):
     """Base URLs that reach API `name`: each worker, then the front."""
-    api = api_of(variables, name)
-    if variables['plumber_process_manager'] != 'compose':
+    api = api_of(plumber_vars, name)
+    if plumber_vars['plumber_process_manager'] != 'compose':
         return ['http://127.0.0.1:%d' % (api['port'] + n) for n in range(api.get('workers', 1))]
     ids = host.check_output("docker ps -q --filter label=plumber.hosting.api=%s --filter label=com.docker.compose.service=%s"
                             % (name, name)).split()
@@ -44,12 +39,12 @@ def bases(host, variables, name):
     return ['http://%s:8000' % ip for ip in workers] + ['http://127.0.0.1/%s' % name]
 
 
-def worker_starts(host, variables, name):
+def worker_starts(host, plumber_vars, name):
     """When each worker of API `name` started: the unit's main pid, or the replica's start time."""
-    if variables['plumber_process_manager'] == 'compose':
+    if plumber_vars['plumber_process_manager'] == 'compose':
         return host.check_output("docker ps -q --filter label=com.docker.compose.service=%s | xargs docker inspect -f '{{.State.StartedAt}}'"
                                  % name).split()
-    api = api_of(variables, name)
+    api = api_of(plumber_vars, name)
     return [host.check_output('systemctl show -p MainPID --value plumber-%s@%d' % (name, api['port'] + n))
             for n in range(api.get('workers', 1))]
 
@@ -63,14 +58,14 @@ def curl(host, url, *args):
 
 
 @pytest.mark.parametrize('name', ['guarded', 'routered'])
-def test_health_answers_everywhere(host, variables, name):
-    for base in bases(host, variables, name):
+def test_health_answers_everywhere(host, plumber_vars, name):
+    for base in bases(host, plumber_vars, name):
         status, dummy, body = curl(host, base + '/healthz')
         assert status == 200 and json.loads(body)['status'] == 'ok', (base, body)
 
 
-def test_the_authentication_filter_guards_every_route_but_health(host, variables):
-    for base in bases(host, variables, 'guarded'):
+def test_the_authentication_filter_guards_every_route_but_health(host, plumber_vars):
+    for base in bases(host, plumber_vars, 'guarded'):
         for path in ('/visits', '/reports/daily', '/static/index.html', '/later', '/table', '/digest'):
             status, dummy, body = curl(host, base + path)
             assert status == 401 and 'missing or wrong token' in body, (base, path, status, body)
@@ -86,20 +81,20 @@ def test_the_authentication_filter_guards_every_route_but_health(host, variables
     ('/digest?text=plumber', '{"md5":"74d3077c3d9986a8a6b48dc557e1fcc4"}'),
     ('/base64?text=plumber', '{"base64":"cGx1bWJlcg=="}'),
 ], ids=['mounted router', 'static file', 'promise', 'csv', 'listed Debian package', 'undeclared package found in the code'])
-def test_guarded_routes_answer_with_the_token(host, variables, path, expected):
-    for base in bases(host, variables, 'guarded'):
+def test_guarded_routes_answer_with_the_token(host, plumber_vars, path, expected):
+    for base in bases(host, plumber_vars, 'guarded'):
         status, dummy, body = curl(host, base + path, "-H 'Authorization: %s'" % TOKEN)
         assert status == 200 and body.strip() == expected, (base, path, status, body)
 
 
-def test_environment_values_reach_the_api_exactly(host, variables):
-    for base in bases(host, variables, 'guarded'):
+def test_environment_values_reach_the_api_exactly(host, plumber_vars):
+    for base in bases(host, plumber_vars, 'guarded'):
         status, dummy, body = curl(host, base + '/tricky', "-H 'Authorization: %s'" % TOKEN)
         assert status == 200 and json.loads(body) == {'tricky': 'a\'b ${HOME} "q" \\ \u00e9\nline2'}, (base, body)
 
 
-def test_guarded_cookies_and_uploads(host, variables):
-    for base in bases(host, variables, 'guarded'):
+def test_guarded_cookies_and_uploads(host, plumber_vars):
+    for base in bases(host, plumber_vars, 'guarded'):
         status, headers, body = curl(host, base + '/visits', "-H 'Authorization: %s'" % TOKEN, "-H 'Cookie: visits=41'")
         assert status == 200 and json.loads(body) == {'visits': 42} and 'set-cookie: visits=42' in headers, (base, headers, body)
         host.run('head -c 3000 /dev/zero > /tmp/upload.bin')
@@ -107,8 +102,8 @@ def test_guarded_cookies_and_uploads(host, variables):
         assert status == 200 and json.loads(body) == {'files': 1, 'bytes': 3000}, (base, body)
 
 
-def test_routered_serves_the_router_its_entrypoint_returns(host, variables):
-    for base in bases(host, variables, 'routered'):
+def test_routered_serves_the_router_its_entrypoint_returns(host, plumber_vars):
+    for base in bases(host, plumber_vars, 'routered'):
         status, dummy, body = curl(host, base + '/hello')
         assert status == 200 and json.loads(body) == {'message': 'hello from hellopkg 0.1.0'}, (base, body)
         status, headers, body = curl(host, base + '/cookie', "-H 'Cookie: flavour=ginger'")
@@ -119,17 +114,17 @@ def test_routered_serves_the_router_its_entrypoint_returns(host, variables):
         assert status == 200 and json.loads(body)['info']['title'] == 'Routered API', (base, body)
 
 
-def test_a_package_found_nowhere_fails_the_deploy_naming_file_and_line(host, variables, play, tmp_path):
+def test_a_package_found_nowhere_fails_the_deploy_naming_file_and_line(host, plumber_vars, play, tmp_path):
     """An API whose code uses a package nobody has: the play stops before any worker restarts."""
     code = tmp_path / 'needy'
     code.mkdir()
     (code / 'plumber.R').write_text('#* @get /x\nfunction() nosuchpkg::thing()\n')
-    before = worker_starts(host, variables, 'guarded')
-    apis = variables['plumber_apis'] + [{'name': 'needy', 'src': str(code), 'port': 8900}]
+    before = worker_starts(host, plumber_vars, 'guarded')
+    apis = plumber_vars['plumber_apis'] + [{'name': 'needy', 'src': str(code), 'port': 8900}]
     result = play('converge.yml', extra_vars={'plumber_apis': apis})
     assert result.rc != 0, result
     assert 'API needy uses R packages its packages do not list: nosuchpkg at plumber.R:2;' in result.output, result
     assert "R package 'nosuchpkg'" in result.output and 'plumber.R:2' in result.output, result
     # The workers that were running still run, unrestarted.
-    assert worker_starts(host, variables, 'guarded') == before
+    assert worker_starts(host, plumber_vars, 'guarded') == before
     assert host.run('curl -fsS --max-time 5 http://127.0.0.1:8900/healthz').rc != 0
