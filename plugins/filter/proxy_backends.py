@@ -44,6 +44,10 @@ options:
       - Server slots per API of a compose host (C(server_template.count)), or twice its C(workers) when that is more.
         Required when a host is a compose host.
     type: int
+  var:
+    description: Name of the input in error messages about its shape (each host's own C(plumber_apis) is named through C(hostvars)).
+    type: str
+    default: hosts
 """
 
 EXAMPLES = r"""
@@ -93,9 +97,9 @@ from ansible_collections.plumber.hosting.plugins.module_utils._proxy import Prox
 from ansible_collections.plumber.hosting.plugins.module_utils._proxy import proxy_backends as _proxy_backends
 
 
-def proxy_backends(hosts, sticky_all=False, compose_port=None, slots=None):
+def proxy_backends(hosts, sticky_all=False, compose_port=None, slots=None, var='hosts'):
     try:
-        return _proxy_backends(plain(hosts), sticky_all=sticky_all, compose_port=compose_port, slots=slots)
+        return _proxy_backends(plain(hosts), sticky_all=sticky_all, compose_port=compose_port, slots=slots, var=var)
     except ProxyError as exc:
         raise AnsibleFilterError('proxy_backends: %s' % exc) from None
 

@@ -29,6 +29,10 @@ TLS_OPTIONS = dict(
     port=dict(type='int', default=443, description='Port of the TLS listener.'),
     certificate=dict(type='str', required=True, description='Certificate file (PEM, the chain after the certificate) on the host running nginx.'),
     certificate_key=dict(type='str', required=True, description='Private key file of the certificate, on the host running nginx.'),
+    redirect=dict(type='bool', default=True,
+                  description='Plain HTTP answers every request with a redirect to HTTPS (ACME challenges aside); V(false) serves the APIs on both.'),
+    hsts=dict(type='int', default=0,
+              description='C(Strict-Transport-Security) max-age in seconds on HTTPS answers (V(63072000), two years); V(0) sends none.'),
 )
 
 ROUTER_OPTIONS = dict(
@@ -45,7 +49,9 @@ ROUTER_OPTIONS = dict(
     client_max_body_size=dict(type='str', required=True,
                               description='Largest request body (uploads), nginx syntax: V(100m), V(1g); V(0) for no limit.'),
     tls=dict(type='dict', options=TLS_OPTIONS,
-             description='HTTPS hook: adds a TLS listener on C(port) with these files; the plain-HTTP ports keep serving as well.'),
+             description='A TLS listener on C(port) with these files (Mozilla\'s "intermediate" profile: TLS 1.2 and 1.3).'),
+    acme_webroot=dict(type='str', default='',
+                      description="Directory nginx serves C(/.well-known/acme-challenge/) from on plain HTTP (certbot's C(--webroot)); V('') for none."),
 )
 
 BALANCER_OPTIONS = dict(
@@ -64,6 +70,14 @@ BALANCER_OPTIONS = dict(
     maxconn=dict(type='int', required=True, description='Requests in flight per server; V(0) for no limit.'),
     cookie_key=dict(type='str', required=True,
                     description='Secret (letters and digits) mixed into the sticky cookies of C(server_template) backends.'),
+    stats=dict(type='str', default='',
+               description="C(address:port) of HAProxy's statistics page (every server's state, sessions and queue), "
+                           "V(127.0.0.1:8404); V('') for none. Keep it on a loopback address: it has no password."),
+    stats_socket=dict(type='str', default='',
+                      description="Path of HAProxy's admin socket (C(show stat), C(disable server)), for root only; V('') for none."),
+    user=dict(type='str', default='',
+              description="System user (and group of the same name) HAProxy's workers drop to, V(haproxy); V('') to keep "
+                          "the user it starts as (the upstream image's)."),
 )
 
 SERVER_TEMPLATE_OPTIONS = dict(
@@ -103,12 +117,13 @@ IPV4_RE = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[
 SIZE_RE = re.compile(r'^[0-9]+[kKmMgG]?\Z')
 FILE_RE = re.compile(r'^/[A-Za-z0-9._/@+-]*[A-Za-z0-9._@+-]\Z')
 COOKIE_KEY_RE = re.compile(r'^[A-Za-z0-9]+\Z')
+USER_RE = re.compile(r'^[a-z_][a-z0-9_-]{0,31}\Z')
 _FACILITIES = 'kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|auth2|ftp|ntp|audit|alert|cron2|local[0-7]'
 _LEVELS = 'emerg|alert|crit|err|warning|notice|info|debug'
 LOG_RE = re.compile(r'^(?P<target>\S+)( len [0-9]+)?( format (raw|short|local|priority|timed|iso|rfc3164|rfc5424))? (%s)( (%s)( (%s))?)?\Z'
                     % (_FACILITIES, _LEVELS, _LEVELS))
 NUMBERS = {
-    'router.timeout': (1, 86400), 'router.tls.port': (1, 65535),
+    'router.timeout': (1, 86400), 'router.tls.port': (1, 65535), 'router.tls.hsts': (0, 63072000),
     'balancer.timeout': (1, 86400), 'balancer.check_interval': (1, 3600), 'balancer.check_timeout': (1, 86400),
     'balancer.maxconn': (0, 10000),
 }
@@ -206,6 +221,8 @@ def validate_proxy(proxy, var='plumber_proxy'):
         if key in tls:
             _check(FILE_RE.match(tls[key]), where('router.tls.' + key), tls[key],
                    "must be an absolute file path (letters, digits, '.', '_', '-', '@', '+' and '/')")
+    _check(router['acme_webroot'] == '' or FILE_RE.match(router['acme_webroot']), where('router.acme_webroot'), router['acme_webroot'],
+           "must be an absolute directory path (letters, digits, '.', '_', '-', '@', '+' and '/'), or '' for none")
     if tls:
         _check(tls['port'] not in router['listen'], where('router.tls.port'), tls['port'], 'is already a plain-HTTP port in router.listen')
 
@@ -218,6 +235,13 @@ def validate_proxy(proxy, var='plumber_proxy'):
     for nameserver in balancer['nameservers']:
         _check(host_port(nameserver, address_only=True), where('balancer.nameservers'), nameserver,
                "must be an IPv4 address and port ('127.0.0.11:53')")
+    if balancer['stats']:
+        _check(host_port(balancer['stats'], address_only=True), where('balancer.stats'), balancer['stats'],
+               "must be an IPv4 address and port ('127.0.0.1:8404'), or '' for no statistics page")
+    _check(balancer['stats_socket'] == '' or FILE_RE.match(balancer['stats_socket']), where('balancer.stats_socket'),
+           balancer['stats_socket'], "must be an absolute file path ('/run/haproxy/admin.sock'), or '' for no socket")
+    _check(balancer['user'] == '' or USER_RE.match(balancer['user']), where('balancer.user'), balancer['user'],
+           "must be a system user name ('haproxy'), or '' to keep the user HAProxy starts as")
     _check(COOKIE_KEY_RE.match(balancer['cookie_key']), where('balancer.cookie_key'), balancer['cookie_key'],
            'must be letters and digits only')
 

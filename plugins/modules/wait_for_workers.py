@@ -40,6 +40,13 @@ options:
     description: Host (name or address) the workers listen on. An IPv6 address may be given without brackets.
     type: str
     default: 127.0.0.1
+  scheme:
+    description:
+      - V(https) asks through TLS, for a front whose plain HTTP only redirects. The certificate is not verified (a
+        local check, and the front may still serve a stand-in certificate).
+    type: str
+    choices: [http, https]
+    default: http
   path:
     description: Health path of the workers; a leading C(/) is added when missing.
     type: str
@@ -167,7 +174,7 @@ class Waiter:
         host = params['host']
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host
-        self.base = 'http://%s:' % host
+        self.base = '%s://%s:' % (params['scheme'], host)
         self.path = '/' + params['path'].lstrip('/')
         ports = []
         for port in params['ports']:
@@ -199,7 +206,7 @@ class Waiter:
         timeout = min(REQUEST_TIMEOUT, max(MIN_REQUEST_TIMEOUT, deadline - time.monotonic()))
         try:
             response = open_url(worker.url, method='GET', timeout=timeout, use_proxy=False, use_netrc=False, follow_redirects='none',
-                                http_agent='plumber.hosting.wait_for_workers')
+                                http_agent='plumber.hosting.wait_for_workers', validate_certs=False)
             status = response.getcode()
             response.close()
         except HTTPError as exc:
@@ -290,6 +297,7 @@ def main():
         argument_spec=dict(
             ports=dict(type='list', elements='int', required=True),
             host=dict(type='str', default='127.0.0.1'),
+            scheme=dict(type='str', default='http', choices=['http', 'https']),
             path=dict(type='str', default='/healthz'),
             timeout=dict(type='int', default=60),
             interval=dict(type='float', default=0.25),

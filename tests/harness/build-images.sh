@@ -24,13 +24,17 @@ ensure_base() {
   as_root rm -rf "$dir"
 }
 
-# A recipe with a file `parent` (the name of another recipe) builds on that image, which the
-# alphabetical order of the recipes builds first; the others build on the Debian base.
+# A recipe with a file `parent` (the name of another recipe) builds on that image, built first;
+# the others build on the Debian base. (Not by name order: with the trailing / of a glob,
+# debian12-systemd-r/ sorts before debian12-systemd/ in the C locale.)
+declare -A BUILT=()
 build_recipe() {
   local name=$1 recipe=$ROOT/tests/images/$1 tag hash ctx base=$base
+  [ -z "${BUILT[$name]:-}" ] || return 0
   if [ -f "$recipe/parent" ]; then
+    [ -f "$ROOT/tests/images/$(cat "$recipe/parent")/Dockerfile" ] || die "tests/images/$name/parent names no recipe"
+    build_recipe "$(cat "$recipe/parent")"
     base=plumber-hosting-test/$(cat "$recipe/parent"):latest
-    docker image inspect "$base" >/dev/null 2>&1 || die "$name builds on $base, which is not built (recipes build in alphabetical order)"
   fi
   ctx=$(mktemp -d)
   cp -a "$recipe/." "$ctx/"
@@ -46,6 +50,7 @@ build_recipe() {
   # Scenarios name the image by this stable tag.
   docker tag "$tag" "plumber-hosting-test/$name:latest"
   rm -rf "$ctx"
+  BUILT[$name]=1
 }
 
 mkdir -p "$CACHE"

@@ -56,6 +56,19 @@ def test_every_worker_answers_on_its_port(host, name, port):
     assert get(host, port, '/healthz') == {'status': 'ok', 'api': name, 'worker': port}
 
 
+def test_the_front_on_port_80_balances_each_api_over_its_workers(host, manager):
+    # This host is its own front (no plumber_fronts group): nginx -> HAProxy -> the workers on 127.0.0.1.
+    seen = {get(host, 80, '/hello/whoami')['worker'] for attempt in range(8)}
+    assert seen == set(APIS['hello']), seen
+    assert get(host, 80, '/greeter/healthz') == {'status': 'ok', 'api': 'greeter', 'worker': 8100}
+    assert host.socket('tcp://127.0.0.1:8404').is_listening and not host.socket('tcp://0.0.0.0:8404').is_listening
+    # ufw by default on pm2 and systemd hosts; Docker's published ports bypass it, so not on docker hosts.
+    if manager == 'docker':
+        assert not host.exists('ufw') or 'Status: inactive' in host.check_output('ufw status')
+    else:
+        assert 'Status: active' in host.check_output('ufw status')
+
+
 def test_each_hello_worker_serves_the_api(host):
     assert [get(host, port, '/whoami')['worker'] for port in APIS['hello']] == APIS['hello']
 

@@ -215,6 +215,10 @@ ROLE_VARS = {
     'compose': {'compose_project_name': 'plumber', 'compose_project_dir': '/opt/plumber-compose',
                 'compose_listen_address': '0.0.0.0', 'compose_http_port': '80', 'compose_client_max_body_size': '100m',
                 'compose_nginx_image': 'nginx:1.27', 'compose_haproxy_image': 'haproxy:2.8'},
+    'proxy': {'proxy_http_port': '80', 'proxy_client_max_body_size': '100m'},
+    # tls_reload_command has spaces by nature: test_tls_reload_command_is_one_plain_command.
+    'tls': {'tls_domains[]': 'api.example.com', 'tls_acme_email': 'ops@example.com',
+            'tls_acme_directory': 'https://acme-v02.api.letsencrypt.org/directory', 'tls_acme_webroot': '/var/lib/plumber-hosting/acme'},
 }
 
 
@@ -268,6 +272,9 @@ class Preflight:
             conditions = check['that'] if isinstance(check['that'], list) else [check['that']]
             scope = dict(base, **task.get('vars', {}))
             templar = self.templar_class(loader=self.loader, variables=scope)
+            when = task.get('when', [])
+            if not all(templar.evaluate_expression(condition) for condition in (when if isinstance(when, list) else [when])):
+                continue
             items = templar.template(task['loop']) if 'loop' in task else [None]
             for item in items:
                 templar = self.templar_class(loader=self.loader, variables=dict(scope, item=item))
@@ -284,7 +291,8 @@ def preflight():
 def role_context_vars():
     """What the other preflight checks read (the APIs published by plumber.hosting.api)."""
     return {'api_service_account': {'user': 'plumber', 'group': 'plumber', 'home': '/srv/plumber'},
-            'api_images': [{'name': 'hello', 'image': 'plumber-hello:0123456789ab'}], 'api_deployments': []}
+            'api_images': [{'name': 'hello', 'image': 'plumber-hello:0123456789ab'}], 'api_deployments': [],
+            'tls_domains': ['api.example.com'], 'tls_acme_email': 'ops@example.com'}
 
 
 def role_cases():
@@ -320,9 +328,11 @@ def test_role_preflights_refuse_what_would_break_a_file(preflight):  # pylint: d
 BASE_PROXY = {
     'router': {'listen': [80], 'server_name': 'api.example.com', 'balancer': 'haproxy:8080', 'resolver': '127.0.0.11',
                'timeout': 300, 'client_max_body_size': '100m',
-               'tls': {'port': 443, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'}},
+               'tls': {'port': 443, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'},
+               'acme_webroot': '/var/lib/plumber-hosting/acme'},
     'balancer': {'bind': ':8080', 'log': 'stdout format raw local0', 'nameservers': ['127.0.0.11:53'], 'timeout': 300,
-                 'check_interval': 2, 'check_timeout': 30, 'maxconn': 1, 'cookie_key': 'k' * 32},
+                 'check_interval': 2, 'check_timeout': 30, 'maxconn': 1, 'cookie_key': 'k' * 32,
+                 'stats': '127.0.0.1:8404', 'stats_socket': '/run/haproxy/admin.sock', 'user': 'haproxy'},
     'backends': [
         {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': True, 'sticky': True,
          'servers': ['10.0.0.1:9000', '10.0.0.1:9001']},
@@ -793,3 +803,17 @@ def test_accepted_values_reach_every_file_escaped(tmp_path, preflight):  # pylin
             problems += proxy_problems(template, text, baseline)
         wrong.extend('%s, %s: %s' % (key, TEMPLATES[template], problem) for problem in problems)
     assert not wrong, '\n'.join(wrong[:60])
+
+
+@pytest.mark.parametrize('command, accepted', [
+    ('systemctl reload nginx', True),
+    ('docker compose --project-directory /opt/plumber-compose exec -T nginx nginx -s reload', True),
+    ('systemctl reload nginx; rm -rf /', False),
+    ('systemctl reload nginx && curl x', False),
+    ('systemctl reload $(id)', False),
+    ('systemctl reload nginx\nreboot', False),
+    ("systemctl reload 'nginx'", False),
+])
+def test_tls_reload_command_is_one_plain_command(preflight, command, accepted):  # pylint: disable=redefined-outer-name
+    variables = dict(role_context_vars(), tls_reload_command=command.replace('\\n', '\n'))
+    assert preflight.passes('tls', variables, 'tls_reload_command') is accepted

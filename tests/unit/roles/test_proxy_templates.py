@@ -45,11 +45,11 @@ COMPOSE = {
 
 # Plain servers (pm2 or systemd workers on 127.0.0.1): static servers, no resolver, HAProxy on
 # loopback, a TLS listener next to plain HTTP. Ports high enough not to clash with the machine's.
-ROUTER_PORT, BALANCER_PORT, TLS_PORT, WORKER_PORTS = 18080, 18081, 18443, (18101, 18102)
+ROUTER_PORT, BALANCER_PORT, TLS_PORT, STATS_PORT, WORKER_PORTS = 18080, 18081, 18443, 18404, (18101, 18102)
 PLAIN = {
     'router': dict(ROUTER, listen=[ROUTER_PORT], balancer='127.0.0.1:%d' % BALANCER_PORT, resolver='',
-                   tls={'port': TLS_PORT, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'}),
-    'balancer': dict(BALANCER, bind='127.0.0.1:%d' % BALANCER_PORT, nameservers=[]),
+                   tls={'port': TLS_PORT, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem', 'redirect': False}),
+    'balancer': dict(BALANCER, bind='127.0.0.1:%d' % BALANCER_PORT, nameservers=[], stats='127.0.0.1:%d' % STATS_PORT),
     'backends': [
         {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': True, 'sticky': False,
          'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS]},
@@ -252,6 +252,13 @@ def test_plain_servers_route_by_prefix_and_balance_over_the_workers(plain_stack)
     assert status == 301 and headers.get('Location') == '/hello/__docs__/', (status, dict(headers))
 
 
+def test_plain_servers_statistics_page_lists_every_backend(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    fetch('/hello/whoami')  # started
+    with urllib.request.urlopen('http://127.0.0.1:%d/' % STATS_PORT, timeout=10) as response:
+        page = response.read().decode()
+    assert response.status == 200 and 'hello' in page and 'sticky' in page
+
+
 def test_plain_servers_sticky_cookie_keeps_a_client_on_one_worker(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
     status, headers, body = fetch('/sticky/whoami')
     assert status == 200, body
@@ -267,3 +274,35 @@ def test_plain_servers_answer_on_the_tls_listener(plain_stack):  # pylint: disab
                          capture_output=True, text=True, check=False)
     assert cmd.returncode == 0, cmd.stderr
     assert json.loads(cmd.stdout)['path'] == '/whoami'
+
+
+def test_tls_redirects_plain_http_but_acme_challenges_and_sends_hsts(tmp_path):
+    """The TLS front as the tls role configures it: plain HTTP redirects to HTTPS but serves ACME
+    challenges from the webroot; HTTPS answers with HSTS (also on errors: no balancer runs here)."""
+    http_port, https_port = 18180, 18543
+    router = dict(PLAIN['router'], listen=[http_port], acme_webroot='/acme',
+                  tls={'port': https_port, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem', 'hsts': 63072000})
+    nginx, _haproxy = render(tmp_path, validate_proxy(dict(PLAIN, router=router)))
+    certs = certificate(tmp_path)
+    challenges = tmp_path / 'acme' / '.well-known' / 'acme-challenge'
+    challenges.mkdir(parents=True)
+    (challenges / 'token-1').write_text('token-1.thumbprint', encoding='utf-8')
+    for path in (tmp_path / 'acme', tmp_path / 'acme' / '.well-known', challenges):
+        path.chmod(0o755)
+    (challenges / 'token-1').chmod(0o644)
+    name = 'plumber-hosting-unit-nginx-tls-%d' % os.getpid()
+    try:
+        docker('run', '-d', '--name', name, '--network', 'host', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % nginx,
+               '-v', '%s:/certs:ro' % certs, '-v', '%s:/acme:ro' % (tmp_path / 'acme'), NGINX_IMAGE)
+        status, headers, _body = fetch('/hello/whoami?x=1', port=http_port)
+        assert status == 301 and headers['Location'] == 'https://127.0.0.1:%d/hello/whoami?x=1' % https_port, (status, dict(headers))
+        assert fetch('/.well-known/acme-challenge/token-1', port=http_port)[::2] == (200, 'token-1.thumbprint')
+        cmd = subprocess.run(['curl', '-sSk', '-o', '/dev/null', '-D', '-', '--max-time', '20', '--tls-max', '1.1',
+                              'https://127.0.0.1:%d/hello/whoami' % https_port], capture_output=True, text=True, check=False)
+        assert cmd.returncode != 0, 'TLS 1.1 was accepted: %s' % cmd.stdout
+        cmd = subprocess.run(['curl', '-sSk', '-o', '/dev/null', '-D', '-', '--max-time', '20',
+                              'https://127.0.0.1:%d/hello/whoami' % https_port], capture_output=True, text=True, check=False)
+        assert cmd.returncode == 0, cmd.stderr
+        assert 'strict-transport-security: max-age=63072000' in cmd.stdout.lower(), cmd.stdout
+    finally:
+        docker('rm', '-f', name, check=False)

@@ -146,19 +146,22 @@ def _tasks_list(items):
 
 
 def _role_names(name, task):
-    """The roles an include names: plumber.hosting.<role>, or the roles site.yml's plan loops over."""
+    """The roles an include names: plumber.hosting.<role>, or the roles site.yml's lists loop over
+    (plumber_site_roles, _workers and _retire from the plan, _extras and _retire the front's roles)."""
     if '{{' not in name:
         return [name.rsplit('.', 1)[-1]]
     loop = task.get('loop', '')
     plans = [_apis.plan(manager) for manager in _apis.PROCESS_MANAGERS]
     roles = set()
     for plan in plans:
-        if 'plan.roles' in loop:
+        if 'plumber_site_roles' in loop:
             roles.update(plan['roles'])
-        if 'plan.workers' in loop or 'plan.workers' in name:
+        if 'plumber_site_workers' in loop:
             roles.add(plan['workers'])
-        if 'plan.retire' in loop:
-            roles.update(plan['retire'])
+        if 'plumber_site_retire' in loop:
+            roles.update(plan['retire'] + ['plumber.hosting.proxy'])
+    if 'plumber_site_extras' in loop:
+        roles.update(['plumber.hosting.tls', 'plumber.hosting.proxy', 'plumber.hosting.firewall'])
     assert roles, 'cannot tell which roles %r names (loop %r)' % (name, loop)
     return sorted(role.rsplit('.', 1)[-1] for role in roles)
 

@@ -245,6 +245,12 @@ def test_requests_go_direct_without_redirects_with_a_short_timeout(run_module):
     assert kwargs['timeout'] == wait_for_workers.REQUEST_TIMEOUT
 
 
+def test_https_asks_through_tls_without_verifying_the_certificate(run_module):
+    dummy, workers, dummy, dummy = run_module(dict(ports=[443], scheme='https'), {'https://127.0.0.1:443/healthz': [200]})
+    requested, kwargs = workers.requests[0]
+    assert requested == 'https://127.0.0.1:443/healthz' and kwargs['validate_certs'] is False
+
+
 def test_a_hanging_worker_waits_at_most_until_the_deadline(run_module):
     result, workers, dummy, clock = run_module(dict(ports=[8001], timeout=7), {url(8001): [HANGS]}, expect=AnsibleFailJson)
     timeouts = [kwargs['timeout'] for dummy, kwargs in workers.requests]

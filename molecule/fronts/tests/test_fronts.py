@@ -1,0 +1,189 @@
+"""What a user on the network sees of a front and two app hosts: every API through the front on
+HTTPS with the ACME CA's certificate, hello spread over the workers of both app hosts, the worker
+ports and the front's other ports closed to anyone but the front, a renewal picked up without a
+playbook run, and no request lost while an app host goes down and comes back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import testinfra
+
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
+
+# hello (two workers, port chosen by the collection) on both app hosts; greeter (port 8100) on app1.
+HELLO = default_port('hello')
+WORKER_PORTS = {'app1': (HELLO, HELLO + 1, 8100), 'app2': (HELLO, HELLO + 1)}
+PREFIX = os.environ.get('PLUMBER_HOSTING_INSTANCE', 'plumber') + '-fronts-'
+NAMES = {role: PREFIX + role for role in ('front', 'app1', 'app2', 'client')}
+DOMAIN = 'front.plumber.test'
+BASE = 'https://' + DOMAIN
+ROOTS = '/tmp/pebble-roots.pem'
+
+# Client-side helpers, written to the client once. get.py: GET each URL (HTTPS trusting pebble's
+# roots, redirects not followed) and print one JSON line each: status, headers, body.
+GET = r'''
+import json, ssl, sys, urllib.error, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[1])
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
+for url in sys.argv[2:]:
+    try:
+        with opener.open(url, timeout=30) as response:
+            status, headers, body = response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, dict(error.headers), error.read().decode()
+    except Exception as error:
+        status, headers, body = 0, {}, repr(error)
+    print(json.dumps({'status': status, 'headers': {k.lower(): v for k, v in headers.items()}, 'body': body}))
+'''
+# loop.py: GET a URL for some seconds, one request at a time; print the answers per worker and the failures.
+LOOP = r'''
+import collections, json, ssl, sys, time, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[1])
+url, seconds = sys.argv[2], float(sys.argv[3])
+answers, failures, deadline = collections.Counter(), [], time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        with urllib.request.urlopen(url, timeout=30, context=context) as response:
+            body = json.load(response)
+            answers['%s/%s' % (body['host'], body['worker'])] += 1
+    except Exception as exc:
+        failures.append('%.1f %r' % (time.monotonic(), exc))
+print(json.dumps({'answers': answers, 'failures': failures}))
+'''
+
+
+def address(name):
+    return subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope='module')
+def hosts():
+    return {role: testinfra.get_host('docker://' + name) for role, name in NAMES.items()}
+
+
+@pytest.fixture(scope='module')
+def ips():
+    return {role: address(name) for role, name in NAMES.items() if role != 'client'}
+
+
+@pytest.fixture(scope='module')
+def client(hosts, ips):
+    """The client: the front's name in /etc/hosts, pebble's roots trusted by the helpers."""
+    host = hosts['client']
+    host.check_output("grep -q ' %s$' /etc/hosts || echo '%s %s' >> /etc/hosts" % (DOMAIN, ips['front'], DOMAIN))
+    host.check_output("python3 -c 'import ssl, urllib.request\n"
+                      "context = ssl.create_default_context(cafile=\"/etc/pebble/ca.pem\")\n"
+                      "open(\"%s\", \"wb\").write(urllib.request.urlopen(\"https://localhost:15000/roots/0\", context=context).read())'"
+                      % ROOTS)
+    for name, text in (('get.py', GET), ('loop.py', LOOP)):
+        host.check_output("cat > /tmp/%s <<'EOF'\n%s\nEOF" % (name, text))
+    return host
+
+
+def get(host, *urls, cafile=ROOTS):
+    out = host.check_output('python3 /tmp/get.py %s %s' % (cafile, ' '.join("'%s'" % url for url in urls)))
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def whoami(host, count):
+    answers = get(host, *['%s/hello/whoami' % BASE] * count)
+    assert all(answer['status'] == 200 for answer in answers), answers
+    return [json.loads(answer['body']) for answer in answers]
+
+
+def can_connect(host, ip, port, timeout=2):
+    cmd = host.run("python3 -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), %d)' %s %d"
+                   % (timeout, ip, port))
+    return cmd.rc == 0
+
+
+def served_certificate(host):
+    return host.check_output("python3 -c 'import ssl; print(ssl.get_server_certificate((\"%s\", 443)))'" % DOMAIN)
+
+
+def test_hello_is_spread_over_the_workers_of_both_app_hosts(client):
+    seen = whoami(client, 24)
+    workers = {(answer['host'], answer['worker']) for answer in seen}
+    assert {host for host, _worker in workers} == {NAMES['app1'], NAMES['app2']}, seen
+    assert len(workers) == 4, seen
+
+
+def test_https_with_the_acme_certificate_and_http_redirected(client):
+    greeter, missing = get(client, '%s/greeter/greet?name=Ann' % BASE, '%s/nothing/here' % BASE)
+    # Verified against pebble's roots: the certificate is the ACME CA's, for the front's name.
+    assert greeter['status'] == 200 and 'Howdy, Ann' in greeter['body'], greeter
+    assert greeter['headers']['strict-transport-security'] == 'max-age=63072000', greeter['headers']
+    assert missing['status'] == 404
+    plain = get(client, 'http://%s/hello/whoami?x=1' % DOMAIN)[0]
+    assert plain['status'] == 301 and plain['headers']['location'] == '%s/hello/whoami?x=1' % BASE, plain
+    # Not trusted by a client that does not trust the test ACME CA.
+    assert get(client, '%s/hello/whoami' % BASE, cafile='/etc/pebble/ca.pem')[0]['status'] == 0
+
+
+def test_worker_ports_answer_the_front_only(hosts, ips, client):
+    for app, ports in WORKER_PORTS.items():
+        for port in ports:
+            assert can_connect(hosts['front'], ips[app], port), '%s:%d from the front' % (app, port)
+            assert not can_connect(client, ips[app], port), '%s:%d is reachable from the client' % (app, port)
+
+
+def test_the_front_serves_http_and_https_only_and_its_statistics_on_loopback(hosts, ips, client):
+    for port in (80, 443):
+        assert can_connect(client, ips['front'], port)
+    for port in (8080, 8404):
+        assert not can_connect(client, ips['front'], port), 'front port %d is reachable from the client' % port
+    page = hosts['front'].check_output('python3 -c \'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8404/").read().decode())\'')
+    assert 'hello' in page and 'greeter' in page
+    for role in ('front', 'app1', 'app2'):
+        status = hosts[role].check_output('ufw status verbose')
+        assert 'Status: active' in status and 'deny (incoming)' in status, status
+
+
+def test_a_check_run_on_the_converged_hosts_changes_nothing(play):
+    result = play('converge.yml', '--check', '--diff')
+    assert result.rc == 0 and result.changed == 0, result
+
+
+def test_a_renewal_on_the_host_reaches_nginx_without_a_playbook_run(hosts, client):
+    assert hosts['front'].service('certbot.timer').is_enabled
+    before = served_certificate(client)
+    renew = hosts['front'].run('certbot renew --force-renewal --cert-name %s' % DOMAIN)
+    assert renew.rc == 0, renew.stdout + renew.stderr
+    # The deploy hook reloaded nginx: the new certificate is served (once the new workers run), and trusted.
+    deadline = time.monotonic() + 15
+    while served_certificate(client) == before:
+        assert time.monotonic() < deadline, 'nginx still serves the old certificate 15 s after the renewal'
+        time.sleep(0.5)
+    assert whoami(client, 2)
+
+
+def test_no_request_fails_while_an_app_host_goes_down_and_comes_back(client):
+    client.check_output('rm -f /tmp/loop.json; setsid nohup python3 /tmp/loop.py %s %s/hello/whoami 30 > /tmp/loop.json 2>&1 &'
+                        % (ROOTS, BASE))
+    time.sleep(4)
+    subprocess.run(['docker', 'stop', NAMES['app2']], check=True, capture_output=True)
+    time.sleep(28)
+    summary = json.loads(client.check_output('cat /tmp/loop.json'))
+    assert summary['failures'] == [], summary
+    assert any(key.startswith(NAMES['app2']) for key in summary['answers']), summary
+    late = whoami(client, 8)
+    assert {answer['host'] for answer in late} == {NAMES['app1']}, late
+
+    # Back after a reboot: pm2's boot service resurrects the workers, the front's checks let them in.
+    subprocess.run(['docker', 'start', NAMES['app2']], check=True, capture_output=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if NAMES['app2'] in {answer['host'] for answer in whoami(client, 8)}:
+            break
+        time.sleep(2)
+    else:
+        pytest.fail('app2 did not come back behind the front within 120 s')
