@@ -10,6 +10,11 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+try:  # ansible-core 2.19+: values read from a vault keep a tag through templating.
+    from ansible.parsing.vault import VaultHelper
+except ImportError:  # pragma: no cover
+    VaultHelper = None
+
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     APIError,
     find_entrypoint,
@@ -59,6 +64,10 @@ class ActionModule(ActionBase):
                     self._check_source(index, api, apis_var, task_vars or {})
         except APIError as exc:
             raise AnsibleActionFail(str(exc)) from None
+        clear = clear_passwords(args['apis'], apis_var)
+        if clear:
+            result['warnings'] = ['%s given in clear text: keep passwords in a vaulted variable (ansible-vault encrypt_string) '
+                                  'or an AWX credential' % ', '.join(clear)]
         result.update(
             changed=False,
             apis=[public_view(api) for api in apis],
@@ -121,3 +130,17 @@ class ActionModule(ActionBase):
             looked_in.append(found)
             return None, looked_in
         return found, looked_in
+
+
+def clear_passwords(raw_apis, var):
+    """Where basic_auth passwords were given as plain text rather than from a vault (needs ansible-core 2.19)."""
+    if VaultHelper is None or not isinstance(raw_apis, list):
+        return []
+    found = []
+    for i, api in enumerate(raw_apis):
+        users = ((api.get('access') or {}).get('basic_auth') or []) if isinstance(api, dict) else []
+        for j, user in enumerate(users if isinstance(users, list) else []):
+            password = user.get('password') if isinstance(user, dict) else None
+            if isinstance(password, str) and VaultHelper.get_ciphertext(password, with_tags=True) is None:
+                found.append('%s[%d].access.basic_auth[%d].password (user %s)' % (var, i, j, user.get('user')))
+    return found

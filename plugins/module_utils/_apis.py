@@ -10,6 +10,7 @@ and nowhere else. ``tests/unit/test_schema_copies.py`` keeps the roles' argument
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 
@@ -74,6 +75,36 @@ GIT_OPTIONS = dict(
     version=dict(type='str', required=True, description='Pinned ref: tag, branch or commit.'),
 )
 
+ACCESS_USER_OPTIONS = dict(
+    user=dict(type='str', required=True, description="User name: letters, digits, V(.), V(_) and V(-)."),
+    password=dict(type='str', required=True, no_log=True,
+                  description='Password, from a vaulted variable. Stored on the front as a salted hash (apr1, as htpasswd writes it); '
+                              'never logged, never returned.'),
+)
+
+ACCESS_OPTIONS = dict(
+    allow=dict(type='list', elements='str', default=[],
+               description='Client addresses or networks (V(10.0.0.0/8), V(192.0.2.7)) the front lets in; the others get 403. '
+                           'V([]) lets every client in.'),
+    basic_auth=dict(type='list', elements='dict', options=ACCESS_USER_OPTIONS, default=[],
+                    description='HTTP basic authentication at the front: a request without the user and password of one of '
+                                'these gets 401. V([]) for none.'),
+    rate_limit=dict(type='int', default=0,
+                    description='Requests per second one client address may send (bursts of as many pass at once); more get 429. '
+                                'V(0) for no limit.'),
+    cors_origins=dict(type='list', elements='str', default=[],
+                      description='Browser origins (V(https://app.example.com)) allowed to call the API across origins, or V(["*"]) '
+                                  'for any: the front answers preflight C(OPTIONS) requests itself and adds the '
+                                  'C(Access-Control-Allow-*) headers. V([]) for none.'),
+    cors_credentials=dict(type='bool', default=False,
+                          description='Let allowed origins send cookies and credentials (C(Access-Control-Allow-Credentials)); '
+                                      'not with V(*).'),
+)
+ACCESS_DEFAULTS = dict((key, option['default']) for key, option in ACCESS_OPTIONS.items())
+ACCESS_USER_RE = re.compile(r'^[A-Za-z0-9._-]{1,64}\Z')
+ORIGIN_RE = re.compile(r'^https?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?\Z')
+MAX_RATE = 100000
+
 API_OPTIONS = dict(
     name=dict(type='str', required=True,
               description='Unique name: lower-case letters, digits and V(-), at most 32 characters. '
@@ -101,6 +132,8 @@ API_OPTIONS = dict(
     health=dict(type='str', default='/healthz', description='Health-check path, answered by every worker.'),
     sticky=dict(type='bool', default=False,
                 description='Sticky sessions at the load balancer: a cookie keeps a client on one worker (for APIs that keep state per process).'),
+    access=dict(type='dict', options=ACCESS_OPTIONS,
+                description='Who may call the API, checked at the front (nginx) before a worker is asked; off unless set.'),
 )
 API_RULES = dict(
     mutually_exclusive=[['src', 'git']],
@@ -166,7 +199,46 @@ def _validate_one(index, raw, var):
             # Only the name: values are secrets.
             raise APIError('%s.env.%s holds a NUL character, which no environment variable can hold' % (where, key))
     api['packages'] = [_validate_package('%s.packages[%d]' % (where, i), p) for i, p in enumerate(api['packages'])]
+    api['access'] = _validate_access(where + '.access', api['access'])
     return api
+
+
+def _validate_access(where, access):
+    if access is None:
+        return dict(ACCESS_DEFAULTS, allow=[], basic_auth=[], cors_origins=[])
+    allow = []
+    for i, entry in enumerate(access['allow']):
+        try:
+            network = ipaddress.IPv4Network(entry) if entry == entry.strip() else None
+        except ValueError:
+            network = None
+        if network is None:
+            raise APIError('%s.allow[%d] %r is not an IPv4 address or network like 10.0.0.0/8 (no host bits set)' % (where, i, entry))
+        allow.append(str(network.network_address) if network.prefixlen == 32 else str(network))
+    users = []
+    for i, entry in enumerate(access['basic_auth']):
+        if not ACCESS_USER_RE.match(entry['user']):
+            # The user only: the password is a secret.
+            raise APIError("%s.basic_auth[%d].user %r is not a user name (letters, digits, '.', '_', '-', at most 64)"
+                           % (where, i, entry['user']))
+        if entry['user'] in [user['user'] for user in users]:
+            raise APIError('%s.basic_auth[%d].user %r is listed twice' % (where, i, entry['user']))
+        if not entry['password'] or '\x00' in entry['password']:
+            raise APIError('%s.basic_auth[%d].password (user %s) must not be empty or hold a NUL character' % (where, i, entry['user']))
+        users.append(dict(user=entry['user'], password=str(entry['password'])))
+    if not 0 <= access['rate_limit'] <= MAX_RATE:
+        raise APIError('%s.rate_limit %r must be a whole number of requests per second from 0 (no limit) to %d'
+                       % (where, access['rate_limit'], MAX_RATE))
+    origins = access['cors_origins']
+    for i, origin in enumerate(origins):
+        if origin != '*' and not ORIGIN_RE.match(origin):
+            raise APIError("%s.cors_origins[%d] %r is not an origin like 'https://app.example.com' (scheme, host, port; "
+                           "no path) or '*'" % (where, i, origin))
+    if '*' in origins and (len(origins) > 1 or access['cors_credentials']):
+        raise APIError("%s.cors_origins %r: '*' stands alone and without cors_credentials (browsers refuse credentials "
+                       "for any origin)" % (where, origins))
+    return dict(allow=allow, basic_auth=users, rate_limit=access['rate_limit'], cors_origins=list(origins),
+                cors_credentials=access['cors_credentials'])
 
 
 def _validate_package(where, raw):
@@ -285,9 +357,10 @@ def _overlap(a, b):
 
 
 def public_view(api):
-    """The API as it may be shown and returned: environment values are secrets, only names leave."""
+    """The API as it may be shown and returned: environment values and passwords are secrets, only names leave."""
     view = dict((k, v) for k, v in api.items() if k != 'env')
     view['env_names'] = sorted(api['env'])
+    view['access'] = dict(api['access'], basic_auth=[dict(user=entry['user']) for entry in api['access']['basic_auth']])
     return view
 
 

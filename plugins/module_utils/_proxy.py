@@ -11,13 +11,17 @@ the grammars nginx and HAProxy accept, :func:`proxy_backends` builds its backend
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
+    ACCESS_DEFAULTS,
+    MAX_RATE,
     NAME_RE,
+    ORIGIN_RE,
     PATH_RE,
     PROCESS_MANAGERS,
     APIError,
@@ -50,6 +54,8 @@ ROUTER_OPTIONS = dict(
                               description='Largest request body (uploads), nginx syntax: V(100m), V(1g); V(0) for no limit.'),
     tls=dict(type='dict', options=TLS_OPTIONS,
              description='A TLS listener on C(port) with these files (Mozilla\'s "intermediate" profile: TLS 1.2 and 1.3).'),
+    htpasswd_dir=dict(type='str', default='',
+                      description="Directory of the C(<name>.htpasswd) files of backends with C(access.basic_auth); V('') when none has it."),
     acme_webroot=dict(type='str', default='',
                       description="Directory nginx serves C(/.well-known/acme-challenge/) from on plain HTTP (certbot's C(--webroot)); V('') for none."),
 )
@@ -86,6 +92,16 @@ SERVER_TEMPLATE_OPTIONS = dict(
     count=dict(type='int', required=True, description='Server slots: at most this many servers; a changed number of servers within them needs no reload.'),
 )
 
+BACKEND_ACCESS_OPTIONS = dict(
+    allow=dict(type='list', elements='str', default=[], description='Client IPv4 addresses or networks let in; the others get 403. V([]) for all.'),
+    basic_auth=dict(type='bool', default=False,
+                    description='HTTP basic authentication with the users of C(<router.htpasswd_dir>/<name>.htpasswd); 401 without.'),
+    rate_limit=dict(type='int', default=0, description='Requests per second per client address (bursts of as many); more get 429. V(0) for none.'),
+    cors_origins=dict(type='list', elements='str', default=[],
+                      description='Origins allowed across origins (V(https://app.example.com)), or V(["*"]); preflights answered by nginx.'),
+    cors_credentials=dict(type='bool', default=False, description='C(Access-Control-Allow-Credentials: true) for the allowed origins.'),
+)
+
 BACKEND_OPTIONS = dict(
     name=dict(type='str', required=True,
               description='The API name: backend name, server names C(<name>1..N), sticky cookie C(plumber_<name>); nginx routes '
@@ -99,6 +115,8 @@ BACKEND_OPTIONS = dict(
                                      'Exclusive with C(servers).'),
     servers=dict(type='list', elements='str',
                  description='Static servers, C(host:port) each: V(["127.0.0.1:8000", "127.0.0.1:8001"]). Exclusive with C(server_template).'),
+    access=dict(type='dict', options=BACKEND_ACCESS_OPTIONS,
+                description="Who may call the API, checked by nginx (the API's C(access) in C(plumber_apis)); none when absent."),
 )
 
 PROXY_OPTIONS = dict(
@@ -221,6 +239,8 @@ def validate_proxy(proxy, var='plumber_proxy'):
         if key in tls:
             _check(FILE_RE.match(tls[key]), where('router.tls.' + key), tls[key],
                    "must be an absolute file path (letters, digits, '.', '_', '-', '@', '+' and '/')")
+    _check(router['htpasswd_dir'] == '' or FILE_RE.match(router['htpasswd_dir']), where('router.htpasswd_dir'), router['htpasswd_dir'],
+           "must be an absolute directory path (letters, digits, '.', '_', '-', '@', '+' and '/'), or '' for none")
     _check(router['acme_webroot'] == '' or FILE_RE.match(router['acme_webroot']), where('router.acme_webroot'), router['acme_webroot'],
            "must be an absolute directory path (letters, digits, '.', '_', '-', '@', '+' and '/'), or '' for none")
     if tls:
@@ -258,6 +278,7 @@ def validate_proxy(proxy, var='plumber_proxy'):
             other = seen.get((key, backend[key]))
             _check(other is None, '%s.%s' % (at, key), backend[key], 'is already used by %s[%s]' % (where('backends'), other))
             seen[(key, backend[key])] = i
+        _check_access(at + '.access', backend, router)
         template = backend.get('server_template')
         if template is not None:
             _check(HOST_NAME_RE.match(template['host']), at + '.server_template.host', template['host'], 'is not a host name')
@@ -272,6 +293,26 @@ def validate_proxy(proxy, var='plumber_proxy'):
                 _check(host_port(server), at + '.servers', server,
                        "must be host:port, the host an IPv4 address or a host name ('127.0.0.1:8000')")
     return checked
+
+
+def _check_access(at, backend, router):
+    access = backend.get('access')
+    if access is None:
+        backend.pop('access', None)
+        return
+    for i, entry in enumerate(access['allow']):
+        try:
+            ok = entry == entry.strip() and ipaddress.IPv4Network(entry) is not None
+        except ValueError:
+            ok = False
+        _check(ok, '%s.allow[%d]' % (at, i), entry, 'is not an IPv4 address or network like 10.0.0.0/8 (no host bits set)')
+    _check(0 <= access['rate_limit'] <= MAX_RATE, at + '.rate_limit', access['rate_limit'],
+           'must be a whole number from 0 (no limit) to %d' % MAX_RATE)
+    for i, origin in enumerate(access['cors_origins']):
+        _check(origin == '*' or ORIGIN_RE.match(origin), '%s.cors_origins[%d]' % (at, i), origin,
+               "is not an origin like 'https://app.example.com' or '*'")
+    _check(not access['basic_auth'] or router['htpasswd_dir'], at.rsplit('.backends[', 1)[0] + '.router.htpasswd_dir',
+           router['htpasswd_dir'], 'must name the directory of the users files: backend %r has access.basic_auth' % backend['name'])
 
 
 def _shape(value, options, where):
@@ -351,6 +392,9 @@ def proxy_backends(hosts, sticky_all=False, compose_port=None, slots=None, var='
         for api in apis:
             backend = {'name': api['name'], 'path': api['path'], 'health': api['health'], 'docs': api['docs'],
                        'sticky': api['sticky'] or sticky_all}
+            if api['access'] != ACCESS_DEFAULTS:
+                # The users' passwords stay out: the role that writes the users files reads them from the APIs.
+                backend['access'] = dict(api['access'], basic_auth=bool(api['access']['basic_auth']))
             if manager == 'compose':
                 backend['server_template'] = {'host': api['name'], 'port': compose_port, 'count': max(2 * api['workers'], slots)}
             else:
@@ -376,8 +420,8 @@ def _merge(backends, owners, paths, backend, host, manager):
     if 'compose' in (manager, first_manager):
         raise ProxyError("API %r is on host %r (%s) and on host %r (%s): an API of a compose host behind a front shared with "
                          "other hosts is not supported yet" % (name, first, first_manager, host, manager))
-    for key in ('path', 'health', 'docs', 'sticky'):
-        if merged[key] != backend[key]:
+    for key in ('path', 'health', 'docs', 'sticky', 'access'):
+        if merged.get(key) != backend.get(key):
             raise ProxyError('API %r has %s %r on host %r but %r on host %r: an API on several hosts behind one front must '
-                             'have the same path, health, docs and sticky on each' % (name, key, merged[key], first, backend[key], host))
+                             'have the same path, health, docs, sticky and access on each' % (name, key, merged[key], first, backend[key], host))
     merged['servers'] = merged['servers'] + backend['servers']

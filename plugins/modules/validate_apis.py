@@ -121,6 +121,48 @@ options:
           process).'
         type: bool
         default: false
+      access:
+        description: Who may call the API, checked at the front (nginx) before a worker is asked; off unless set.
+        type: dict
+        suboptions:
+          allow:
+            description: Client addresses or networks (V(10.0.0.0/8), V(192.0.2.7)) the front lets in; the others get 403. V([])
+              lets every client in.
+            type: list
+            elements: str
+            default: []
+          basic_auth:
+            description: 'HTTP basic authentication at the front: a request without the user and password of one of these gets
+              401. V([]) for none.'
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              user:
+                description: 'User name: letters, digits, V(.), V(_) and V(-).'
+                type: str
+                required: true
+              password:
+                description: Password, from a vaulted variable. Stored on the front as a salted hash (apr1, as htpasswd writes
+                  it); never logged, never returned.
+                type: str
+                required: true
+          rate_limit:
+            description: Requests per second one client address may send (bursts of as many pass at once); more get 429. V(0)
+              for no limit.
+            type: int
+            default: 0
+          cors_origins:
+            description: 'Browser origins (V(https://app.example.com)) allowed to call the API across origins, or V(["*"]) for
+              any: the front answers preflight C(OPTIONS) requests itself and adds the C(Access-Control-Allow-*) headers. V([])
+              for none.'
+            type: list
+            elements: str
+            default: []
+          cors_credentials:
+            description: Let allowed origins send cookies and credentials (C(Access-Control-Allow-Credentials)); not with V(*).
+            type: bool
+            default: false
     # END generated
 """
 

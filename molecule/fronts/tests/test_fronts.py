@@ -5,8 +5,10 @@ playbook run, and no request lost while an app host goes down and comes back."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import shlex
 import subprocess
 import time
 
@@ -23,6 +25,8 @@ NAMES = {role: PREFIX + role for role in ('front', 'app1', 'app2', 'client')}
 DOMAIN = 'front.plumber.test'
 BASE = 'https://' + DOMAIN
 ROOTS = '/tmp/pebble-roots.pem'
+# greeter's user at the front (molecule.yml).
+ANN = {'Authorization': 'Basic ' + base64.b64encode('ann:s3cret: with spaces & $ign'.encode()).decode()}
 
 # Client-side helpers, written to the client once. get.py: GET each URL (HTTPS trusting pebble's
 # roots, redirects not followed) and print one JSON line each: status, headers, body.
@@ -33,9 +37,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
-for url in sys.argv[2:]:
+# Then JSON: {"method": ..., "headers": {...}}, then the URLs.
+options = json.loads(sys.argv[2])
+for url in sys.argv[3:]:
     try:
-        with opener.open(url, timeout=30) as response:
+        request = urllib.request.Request(url, method=options.get('method', 'GET'), headers=options.get('headers', {}))
+        with opener.open(request, timeout=30) as response:
             status, headers, body = response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         status, headers, body = error.code, dict(error.headers), error.read().decode()
@@ -89,8 +96,9 @@ def client(hosts, ips):
     return host
 
 
-def get(host, *urls, cafile=ROOTS):
-    out = host.check_output('python3 /tmp/get.py %s %s' % (cafile, ' '.join("'%s'" % url for url in urls)))
+def get(host, *urls, cafile=ROOTS, method='GET', headers=None):
+    options = json.dumps({'method': method, 'headers': headers or {}})
+    out = host.check_output('python3 /tmp/get.py %s %s %s' % (cafile, shlex.quote(options), ' '.join(shlex.quote(url) for url in urls)))
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -118,7 +126,8 @@ def test_hello_is_spread_over_the_workers_of_both_app_hosts(client):
 
 
 def test_https_with_the_acme_certificate_and_http_redirected(client):
-    greeter, missing = get(client, '%s/greeter/greet?name=Ann' % BASE, '%s/nothing/here' % BASE)
+    greeter = get(client, '%s/greeter/greet?name=Ann' % BASE, headers=ANN)[0]
+    missing = get(client, '%s/nothing/here' % BASE)[0]
     # Verified against pebble's roots: the certificate is the ACME CA's, for the front's name.
     assert greeter['status'] == 200 and 'Howdy, Ann' in greeter['body'], greeter
     assert greeter['headers']['strict-transport-security'] == 'max-age=63072000', greeter['headers']
@@ -127,6 +136,28 @@ def test_https_with_the_acme_certificate_and_http_redirected(client):
     assert plain['status'] == 301 and plain['headers']['location'] == '%s/hello/whoami?x=1' % BASE, plain
     # Not trusted by a client that does not trust the test ACME CA.
     assert get(client, '%s/hello/whoami' % BASE, cafile='/etc/pebble/ca.pem')[0]['status'] == 0
+
+
+def test_access_control_at_the_front_401_cors_429(client):
+    url = '%s/greeter/greet' % BASE
+    assert get(client, url)[0]['status'] == 401
+    assert get(client, url, headers={'Authorization': 'Basic ' + base64.b64encode(b'ann:wrong').decode()})[0]['status'] == 401
+    # A browser's preflight, without credentials: answered by the front for the allowed origin.
+    asked = {'Origin': 'https://app.plumber.test', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization'}
+    preflight = get(client, url, method='OPTIONS', headers=asked)[0]
+    assert preflight['status'] == 204, preflight
+    assert preflight['headers']['access-control-allow-origin'] == 'https://app.plumber.test', preflight
+    answer = get(client, url, headers=dict(ANN, Origin='https://app.plumber.test'))[0]
+    assert answer['status'] == 200 and answer['headers']['access-control-allow-origin'] == 'https://app.plumber.test', answer
+    assert answer['headers']['strict-transport-security'] == 'max-age=63072000', answer['headers']
+    assert 'access-control-allow-origin' not in get(client, url, headers=dict(ANN, Origin='https://evil.test'))[0]['headers']
+    # 5 per second, bursts of 5: 20 at once get some 429s, and never a 5xx.
+    time.sleep(1.5)
+    statuses = [answer['status'] for answer in get(client, *[url] * 20, headers=ANN)]
+    assert 429 in statuses and 200 in statuses and max(statuses) < 500, statuses
+    # The users file holds a hash, not the password.
+    users = testinfra.get_host('docker://' + NAMES['front']).check_output('cat /etc/nginx/plumber-users/greeter.htpasswd')
+    assert users.startswith('ann:$apr1$') and 's3cret' not in users
 
 
 def test_worker_ports_answer_the_front_only(hosts, ips, client):
@@ -156,7 +187,7 @@ def test_a_check_run_on_the_converged_hosts_changes_nothing(play):
 def test_a_renewal_on_the_host_reaches_nginx_without_a_playbook_run(hosts, client):
     assert hosts['front'].service('certbot.timer').is_enabled
     before = served_certificate(client)
-    renew = hosts['front'].run('certbot renew --force-renewal --cert-name %s' % DOMAIN)
+    renew = hosts['front'].run('certbot renew --force-renewal --no-random-sleep-on-renew --cert-name %s' % DOMAIN)
     assert renew.rc == 0, renew.stdout + renew.stderr
     # The deploy hook reloaded nginx: the new certificate is served (once the new workers run), and trusted.
     deadline = time.monotonic() + 15

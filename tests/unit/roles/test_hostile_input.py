@@ -103,7 +103,8 @@ def string_fields():
 def base_value(field):
     return {'git.repo': BASE_GIT['repo'], 'git.version': BASE_GIT['version'], 'packages[].name': 'jsonlite',
             'packages[].version': '>= 1.0', 'packages[].repos[]': 'https://cloud.r-project.org',
-            'env name': 'TOKEN', 'env value': 's3cret'}.get(field, BASE_API.get(field))
+            'env name': 'TOKEN', 'env value': 's3cret', 'access.allow[]': '10.0.0.0/8',
+            'access.cors_origins[]': 'https://app.example.com'}.get(field, BASE_API.get(field))
 
 
 def api_with(field, value):
@@ -118,6 +119,8 @@ def api_with(field, value):
             raw['packages'][0]['repos'] = [value]
         else:
             raw['packages'][0][key] = value
+    elif field.startswith('access.'):
+        raw['access'] = {field[len('access.'):-2]: [value]}
     elif field == 'env name':
         raw['env'] = {value: 's3cret'}
     elif field == 'env value':
@@ -131,7 +134,8 @@ def field_in_message(field):
     """How an error names the field: plumber_apis[0].path, plumber_apis[0].packages[0].repos, plumber_apis[0].env ..."""
     return {'packages[].name': 'plumber_apis[0].packages[0].name', 'packages[].version': 'plumber_apis[0].packages[0].version',
             'packages[].repos[]': 'plumber_apis[0].packages[0].repos', 'env name': 'plumber_apis[0].env',
-            'env value': 'plumber_apis[0].env.TOKEN'}.get(field, 'plumber_apis[0].' + field)
+            'env value': 'plumber_apis[0].env.TOKEN', 'access.allow[]': 'plumber_apis[0].access.allow[0]',
+            'access.cors_origins[]': 'plumber_apis[0].access.cors_origins[0]'}.get(field, 'plumber_apis[0].' + field)
 
 
 # What each field accepts of the hostile values: (label, variant) pairs, or a rule for free text.
@@ -164,6 +168,10 @@ ACCEPTED = {
     'env name': set(),
     # Free text (secrets): everything but NUL, escaped as JSON strings in the environment file.
     'env value': lambda value: '\x00' not in value,
+    # IPv4 addresses and networks (Python's ipaddress), written into nginx's allow lines.
+    'access.allow[]': set(),
+    # scheme://host[:port], written into an nginx map key.
+    'access.cors_origins[]': set(),
 }
 
 
@@ -329,13 +337,15 @@ BASE_PROXY = {
     'router': {'listen': [80], 'server_name': 'api.example.com', 'balancer': 'haproxy:8080', 'resolver': '127.0.0.11',
                'timeout': 300, 'client_max_body_size': '100m',
                'tls': {'port': 443, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'},
-               'acme_webroot': '/var/lib/plumber-hosting/acme'},
+               'acme_webroot': '/var/lib/plumber-hosting/acme', 'htpasswd_dir': '/etc/nginx/plumber-users'},
     'balancer': {'bind': ':8080', 'log': 'stdout format raw local0', 'nameservers': ['127.0.0.11:53'], 'timeout': 300,
                  'check_interval': 2, 'check_timeout': 30, 'maxconn': 1, 'cookie_key': 'k' * 32,
                  'stats': '127.0.0.1:8404', 'stats_socket': '/run/haproxy/admin.sock', 'user': 'haproxy'},
     'backends': [
         {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': True, 'sticky': True,
-         'servers': ['10.0.0.1:9000', '10.0.0.1:9001']},
+         'servers': ['10.0.0.1:9000', '10.0.0.1:9001'],
+         'access': {'allow': ['10.0.0.0/8'], 'basic_auth': True, 'rate_limit': 5, 'cors_origins': ['https://app.example.com'],
+                    'cors_credentials': True}},
         {'name': 'tmpl', 'path': '/tmpl', 'health': '/healthz', 'docs': True, 'sticky': True,
          'server_template': {'host': 'tmpl', 'port': 8000, 'count': 8}},
     ],

@@ -7,6 +7,7 @@ same way."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
@@ -55,8 +56,16 @@ PLAIN = {
          'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS]},
         {'name': 'sticky', 'path': '/sticky', 'health': '/healthz', 'docs': False, 'sticky': True,
          'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS]},
+        # Access control: this client (127.0.0.1) let in, a user, 2 requests per second, one CORS origin.
+        {'name': 'guarded-api', 'path': '/guarded', 'health': '/healthz', 'docs': False, 'sticky': False,
+         'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS],
+         'access': {'allow': ['127.0.0.0/8'], 'basic_auth': True, 'rate_limit': 2, 'cors_origins': ['https://app.example.com'],
+                    'cors_credentials': True}},
+        {'name': 'denied', 'path': '/denied', 'health': '/healthz', 'docs': False, 'sticky': False,
+         'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS], 'access': {'allow': ['192.0.2.0/24']}},
     ],
 }
+PLAIN['router']['htpasswd_dir'] = '/htpasswd'
 
 
 def docker_ready():
@@ -197,7 +206,12 @@ def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unus
     """nginx and HAProxy from the rendered plain-server configuration, on the host network."""
     nginx, haproxy = render(tmp_path, PLAIN)
     certs = certificate(tmp_path)
-    checked = nginx_check(nginx, '-v', '%s:/certs:ro' % certs)
+    users = tmp_path / 'htpasswd'
+    users.mkdir()
+    (users / 'guarded-api.htpasswd').write_text('ann:{PLAIN}s3cret\n', encoding='utf-8')
+    users.chmod(0o755)
+    (users / 'guarded-api.htpasswd').chmod(0o644)
+    checked = nginx_check(nginx, '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users)
     assert checked.returncode == 0, checked.stderr
     checked = haproxy_check(haproxy)
     assert checked.returncode == 0, checked.stderr
@@ -206,7 +220,7 @@ def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unus
         docker('run', '-d', '--name', names[0], '--network', 'host', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % haproxy,
                HAPROXY_IMAGE)
         docker('run', '-d', '--name', names[1], '--network', 'host', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % nginx,
-               '-v', '%s:/certs:ro' % certs, NGINX_IMAGE)
+               '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users, NGINX_IMAGE)
         yield names
     finally:
         for name in names:
@@ -221,10 +235,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
-def fetch(path, port=ROUTER_PORT, cookie=None, timeout=30):
-    """GET through nginx, redirects not followed, until it answers (the containers are starting):
+def fetch(path, port=ROUTER_PORT, cookie=None, timeout=30, method='GET', headers=None):
+    """A request through nginx, redirects not followed, until it answers (the containers are starting):
     (status, headers, body)."""
-    request = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path), headers={'Cookie': cookie} if cookie else {})
+    headers = dict(headers or {}, **({'Cookie': cookie} if cookie else {}))
+    request = urllib.request.Request('http://127.0.0.1:%d%s' % (port, path), headers=headers, method=method)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -257,6 +272,33 @@ def test_plain_servers_statistics_page_lists_every_backend(plain_stack):  # pyli
     with urllib.request.urlopen('http://127.0.0.1:%d/' % STATS_PORT, timeout=10) as response:
         page = response.read().decode()
     assert response.status == 200 and 'hello' in page and 'sticky' in page
+
+
+def test_access_control_answers_401_403_429_and_cors(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    fetch('/hello/whoami')  # started
+    ann = {'Authorization': 'Basic ' + base64.b64encode(b'ann:s3cret').decode()}
+    assert fetch('/guarded/whoami')[0] == 401
+    # The health path stays open, for monitors and the deploy's own check.
+    assert fetch('/guarded/healthz')[0] == 200 and fetch('/denied/healthz')[0] == 200
+    assert fetch('/guarded/whoami', headers={'Authorization': 'Basic ' + base64.b64encode(b'ann:wrong').decode()})[0] == 401
+    status, _headers, body = fetch('/guarded/whoami', headers=ann)
+    assert status == 200 and json.loads(body)['path'] == '/whoami', body
+    assert fetch('/denied/whoami')[0] == 403
+    # A preflight: answered by nginx, without credentials, for the allowed origin only.
+    asked = {'Origin': 'https://app.example.com', 'Access-Control-Request-Method': 'POST',
+             'Access-Control-Request-Headers': 'content-type'}
+    status, headers, _body = fetch('/guarded/whoami', method='OPTIONS', headers=asked)
+    assert status == 204 and headers['Access-Control-Allow-Origin'] == 'https://app.example.com', dict(headers)
+    assert headers['Access-Control-Allow-Credentials'] == 'true' and 'POST' in headers['Access-Control-Allow-Methods']
+    assert headers['Access-Control-Allow-Headers'] == 'content-type'
+    status, headers, _body = fetch('/guarded/whoami', method='OPTIONS', headers=dict(asked, Origin='https://evil.example.com'))
+    assert status == 204 and 'Access-Control-Allow-Origin' not in headers, dict(headers)
+    status, headers, _body = fetch('/guarded/whoami', headers=dict(ann, Origin='https://app.example.com'))
+    assert headers['Access-Control-Allow-Origin'] == 'https://app.example.com' and 'Origin' in headers['Vary'], dict(headers)
+    # 2 per second with bursts of 2: ten at once, some refused with 429, never a 5xx.
+    time.sleep(1.5)
+    statuses = [fetch('/guarded/whoami', headers=ann, timeout=0)[0] for attempt in range(10)]
+    assert 429 in statuses and 200 in statuses and max(statuses) < 500, statuses
 
 
 def test_plain_servers_sticky_cookie_keeps_a_client_on_one_worker(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument

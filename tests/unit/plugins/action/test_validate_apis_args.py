@@ -51,3 +51,13 @@ def test_the_variable_names_in_messages_are_the_given_ones():
     with pytest.raises(AnsibleActionFail) as caught:
         run(apis=[{'name': 'Bad Name', 'src': '/srv'}], apis_var='my_apis', check_sources=False)
     assert str(caught.value).startswith("my_apis[0].name 'Bad Name' is not a valid API name")
+
+
+def test_a_clear_text_password_is_warned_about_and_never_returned():
+    result = run(apis=[{'name': 'hello', 'src': '/srv', 'access': {'basic_auth': [{'user': 'ann', 'password': 'hunter2'}]}}],
+                 check_sources=False)
+    assert result['warnings'] == [
+        'plumber_apis[0].access.basic_auth[0].password (user ann) given in clear text: keep passwords in a vaulted variable '
+        '(ansible-vault encrypt_string) or an AWX credential']
+    assert 'hunter2' not in repr(result)
+    assert 'warnings' not in run(apis=[{'name': 'hello', 'src': '/srv'}], check_sources=False)

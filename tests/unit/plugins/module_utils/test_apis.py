@@ -26,7 +26,44 @@ def test_defaults_are_filled_in():
     assert one == {
         'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': None, 'path': '/hello',
         'workers': 1, 'port': 26912, 'ports': [26912], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
+        'access': {'allow': [], 'basic_auth': [], 'rate_limit': 0, 'cors_origins': [], 'cors_credentials': False},
     }
+
+
+def test_access_is_checked_and_its_passwords_never_leave():
+    [one] = validate_apis([api(access={'allow': ['10.0.0.0/8', '192.0.2.7'], 'rate_limit': 5,
+                                       'basic_auth': [{'user': 'ann', 'password': 'p4ss w0rd:$x'}],
+                                       'cors_origins': ['https://app.example.com'], 'cors_credentials': True})])
+    assert one['access'] == {'allow': ['10.0.0.0/8', '192.0.2.7'], 'rate_limit': 5,
+                             'basic_auth': [{'user': 'ann', 'password': 'p4ss w0rd:$x'}],
+                             'cors_origins': ['https://app.example.com'], 'cors_credentials': True}
+    view = public_view(one)
+    assert view['access']['basic_auth'] == [{'user': 'ann'}] and 'p4ss' not in repr(view)
+
+
+@pytest.mark.parametrize('access, message', [
+    ({'allow': ['10.0.0.1/8']}, r"plumber_apis\[0\].access.allow\[0\] '10.0.0.1/8' is not an IPv4 address or network"),
+    ({'allow': ['10.0.0.0/8; deny all']}, r"access.allow\[0\] '10.0.0.0/8; deny all' is not"),
+    ({'allow': ['example.com']}, r"access.allow\[0\] 'example.com' is not"),
+    ({'basic_auth': [{'user': 'ann:x', 'password': 'p'}]}, r"access.basic_auth\[0\].user 'ann:x' is not a user name"),
+    ({'basic_auth': [{'user': 'ann', 'password': 'p'}, {'user': 'ann', 'password': 'q'}]}, r"basic_auth\[1\].user 'ann' is listed twice"),
+    ({'basic_auth': [{'user': 'ann', 'password': ''}]}, r'basic_auth\[0\].password \(user ann\) must not be empty'),
+    ({'basic_auth': [{'user': 'ann'}]}, 'password'),
+    ({'rate_limit': -1}, r'access.rate_limit -1 must be a whole number'),
+    ({'cors_origins': ['https://app.example.com/path']}, r"cors_origins\[0\] 'https://app.example.com/path' is not an origin"),
+    ({'cors_origins': ['https://a.example.com"; add_header X y']}, r'cors_origins\[0\]'),
+    ({'cors_origins': ['*'], 'cors_credentials': True}, r"'\*' stands alone and without cors_credentials"),
+    ({'limit': 3}, 'limit'),
+])
+def test_bad_access_names_the_variable_and_the_value(access, message):
+    with pytest.raises(APIError, match=message):
+        validate_apis([api(access=access)])
+
+
+def test_a_password_is_never_in_an_error():
+    with pytest.raises(APIError) as error:
+        validate_apis([api(access={'basic_auth': [{'user': 'a b', 'password': 'hunter2-secret'}]})])
+    assert 'hunter2-secret' not in str(error.value)
 
 
 def test_default_ports_follow_the_name_not_the_list():
