@@ -63,10 +63,11 @@ _value:
       type: str
 """
 
-import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import ipv4_network
 
 PORT_RE = re.compile(r'^([0-9]{1,5})(:([0-9]{1,5}))?\Z')
 ADDED_RE = re.compile(r"^ufw allow (?:from (?P<from>\S+) to any port (?P<port>\S+) proto (?P<proto>tcp|udp)"
@@ -89,13 +90,10 @@ def _port(value, where):
 def _source(value, where):
     if value == 'any':
         return value
-    try:
-        network = ipaddress.IPv4Network(value) if isinstance(value, str) and value == value.strip() else None
-    except ValueError:
-        network = None
+    network = ipv4_network(value)
     if network is None:
         raise _Bad("%s %r is not 'any', an IPv4 address or an IPv4 network like 10.0.0.0/24 (no host bits set)" % (where, value))
-    return str(network.network_address) if network.prefixlen == 32 else str(network)
+    return network
 
 
 def _rule(port, proto, source):

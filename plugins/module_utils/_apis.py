@@ -203,18 +203,27 @@ def _validate_one(index, raw, var):
     return api
 
 
+def ipv4_network(value):
+    """``value`` as an IPv4 address (V(192.0.2.7)) or network without host bits (V(10.0.0.0/8)),
+    written the way nginx and ufw take it; None when it is neither (or has spaces around it)."""
+    try:
+        network = ipaddress.IPv4Network(value) if isinstance(value, str) and value == value.strip() else None
+    except ValueError:
+        return None
+    if network is None:
+        return None
+    return str(network.network_address) if network.prefixlen == 32 else str(network)
+
+
 def _validate_access(where, access):
     if access is None:
         return dict(ACCESS_DEFAULTS, allow=[], basic_auth=[], cors_origins=[])
     allow = []
     for i, entry in enumerate(access['allow']):
-        try:
-            network = ipaddress.IPv4Network(entry) if entry == entry.strip() else None
-        except ValueError:
-            network = None
+        network = ipv4_network(entry)
         if network is None:
             raise APIError('%s.allow[%d] %r is not an IPv4 address or network like 10.0.0.0/8 (no host bits set)' % (where, i, entry))
-        allow.append(str(network.network_address) if network.prefixlen == 32 else str(network))
+        allow.append(network)
     users = []
     for i, entry in enumerate(access['basic_auth']):
         if not ACCESS_USER_RE.match(entry['user']):

@@ -11,7 +11,6 @@ the grammars nginx and HAProxy accept, :func:`proxy_backends` builds its backend
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -26,6 +25,7 @@ from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     PROCESS_MANAGERS,
     APIError,
     argument_spec,
+    ipv4_network,
     validate_apis,
 )
 
@@ -301,11 +301,8 @@ def _check_access(at, backend, router):
         backend.pop('access', None)
         return
     for i, entry in enumerate(access['allow']):
-        try:
-            ok = entry == entry.strip() and ipaddress.IPv4Network(entry) is not None
-        except ValueError:
-            ok = False
-        _check(ok, '%s.allow[%d]' % (at, i), entry, 'is not an IPv4 address or network like 10.0.0.0/8 (no host bits set)')
+        _check(ipv4_network(entry) is not None, '%s.allow[%d]' % (at, i), entry,
+               'is not an IPv4 address or network like 10.0.0.0/8 (no host bits set)')
     _check(0 <= access['rate_limit'] <= MAX_RATE, at + '.rate_limit', access['rate_limit'],
            'must be a whole number from 0 (no limit) to %d' % MAX_RATE)
     for i, origin in enumerate(access['cors_origins']):
@@ -423,5 +420,6 @@ def _merge(backends, owners, paths, backend, host, manager):
     for key in ('path', 'health', 'docs', 'sticky', 'access'):
         if merged.get(key) != backend.get(key):
             raise ProxyError('API %r has %s %r on host %r but %r on host %r: an API on several hosts behind one front must '
-                             'have the same path, health, docs, sticky and access on each' % (name, key, merged[key], first, backend[key], host))
+                             'have the same path, health, docs, sticky and access on each'
+                             % (name, key, merged.get(key), first, backend.get(key), host))
     merged['servers'] = merged['servers'] + backend['servers']

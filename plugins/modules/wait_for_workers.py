@@ -37,7 +37,9 @@ options:
     elements: int
     required: true
   host:
-    description: Host (name or address) the workers listen on. An IPv6 address may be given without brackets.
+    description:
+      - Host (name or address) the workers listen on. An IPv6 address may be given without brackets.
+      - V(0.0.0.0) (every IPv4 address) is asked on V(127.0.0.1), V(::) on V(::1).
     type: str
     default: 127.0.0.1
   scheme:
@@ -171,7 +173,8 @@ class Waiter:
     def __init__(self, module):
         self.module = module
         params = module.params
-        host = params['host']
+        # Workers listening on every address answer on loopback.
+        host = {'0.0.0.0': '127.0.0.1', '::': '::1'}.get(params['host'], params['host'])
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host
         self.base = '%s://%s:' % (params['scheme'], host)

@@ -58,7 +58,8 @@ def test_input_is_not_changed():
     assert hosts == before
 
 
-@pytest.mark.parametrize('field, value', [('path', '/other'), ('health', '/up'), ('docs', True), ('sticky', True)])
+@pytest.mark.parametrize('field, value', [('path', '/other'), ('health', '/up'), ('docs', True), ('sticky', True),
+                                          ('access', {'rate_limit': 5})])
 def test_an_api_differing_between_hosts_is_refused_naming_both(field, value):
     with pytest.raises(ProxyError, match=r"API 'hello' has %s .* on host 'web1' but .* on host 'web2'" % field):
         proxy_backends([host('web1'), host('web2', **{field: value})])

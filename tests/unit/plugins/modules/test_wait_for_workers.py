@@ -405,3 +405,10 @@ def test_log_command_without_timeout_binary(run_module, monkeypatch):
         [(['echo', '8001'], (0, '8001\n', ''))], expect=AnsibleFailJson)
     assert runner.calls == [['echo', '8001']]
     assert result['msg'].endswith('log of the worker on port 8001 (echo 8001):\n8001')
+
+
+@pytest.mark.parametrize('host, asked', [('0.0.0.0', '127.0.0.1'), ('::', '[::1]'), ('10.0.0.5', '10.0.0.5')])
+def test_workers_on_every_address_are_asked_on_loopback(run_module, host, asked):
+    url_asked = 'http://%s:8001/healthz' % asked
+    dummy, workers, dummy, dummy = run_module(dict(ports=[8001], host=host), {url_asked: [200]})
+    assert workers.requests[0][0] == url_asked
