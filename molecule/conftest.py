@@ -36,18 +36,21 @@ class PlayResult:
 
 @pytest.fixture(scope='session')
 def play():
-    inventory = os.environ['MOLECULE_INVENTORY_FILE']
+    scenario_inventory = os.environ['MOLECULE_INVENTORY_FILE']
     scenario_dir = os.environ['MOLECULE_SCENARIO_DIRECTORY']
 
-    def run(playbook, *args, extra_vars=None):
-        """Run `playbook` (a file in the scenario, or YAML text) and return a PlayResult."""
+    def run(playbook, *args, extra_vars=None, inventory=None):
+        """Run `playbook` (a file in the scenario, or YAML text) and return a PlayResult.
+
+        `inventory`: an inventory to run against instead of the scenario's (a changed copy of it,
+        with the group_vars and host_vars it needs next to it)."""
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(scenario_dir, playbook)
             if not os.path.exists(path):
                 path = os.path.join(tmp, 'play.yml')
                 with open(path, 'w', encoding='utf-8') as handle:
                     handle.write(textwrap.dedent(playbook))
-            cmd = ['ansible-playbook', '-i', inventory, path, *args]
+            cmd = ['ansible-playbook', '-i', inventory or scenario_inventory, path, *args]
             for key, value in (extra_vars or {}).items():
                 cmd += ['-e', json.dumps({key: value})]
             # JSON results: messages stay on one line, quotes unchanged, so tests can search them.
@@ -60,7 +63,7 @@ def play():
 
 @pytest.fixture(scope='session')
 def plumber_vars(play, tmp_path_factory):
-    """The scenario's plumber_apis and plumber_process_manager as the plays see them: templated by
+    """The scenario's plumber_apis, plumber_process_manager and tls_domains as the plays see them: templated by
     Ansible (scenarios build plumber_apis from the test APIs of .config/molecule/config.yml, and a
     repository URL may name the instance's address), not the raw inventory text."""
     dump = tmp_path_factory.mktemp('vars') / 'vars.json'
@@ -72,9 +75,11 @@ def plumber_vars(play, tmp_path_factory):
             - name: Read the network facts a repository URL may use
               ansible.builtin.setup:
                 gather_subset: [network]
-            - name: Write plumber_apis and plumber_process_manager
+            - name: Write plumber_apis, plumber_process_manager and tls_domains
               ansible.builtin.copy:
-                content: "{{ {'plumber_apis': plumber_apis, 'plumber_process_manager': plumber_process_manager | default('')} | to_json }}"
+                content: >-
+                  {{ {'plumber_apis': plumber_apis, 'plumber_process_manager': plumber_process_manager | default(''),
+                      'tls_domains': tls_domains | default([])} | to_json }}
                 dest: %s
                 mode: '0600'
               delegate_to: localhost

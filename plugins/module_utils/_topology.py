@@ -94,11 +94,6 @@ def topology(groups, hostvars, host):
             raise TopologyError('%s lists %s, but %s has no host: a front needs at least one app host to balance'
                                 % (FRONTS_GROUP, ', '.join(fronts), SERVERS_GROUP))
         front_of = {name: sorted(fronts) for name in plain}
-        remote_docker = sorted(name for name in plain if managers[name] == 'docker' and front_of[name] != [name])
-        if remote_docker:
-            raise TopologyError('%s runs docker behind a front on another host: Docker publishes worker ports through its own '
-                                'iptables rules, which the firewall cannot limit to the fronts, so this is refused; run its '
-                                'workers with systemd or pm2, or make it its own only front' % ', '.join(remote_docker))
         balances = {name: plain for name in fronts}
     else:
         own = [name for name in plain if boolean(hostvars[name].get('plumber_front', True), strict=False)]

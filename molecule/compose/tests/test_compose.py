@@ -1,10 +1,12 @@
 """What a user of plumber.hosting.compose sees on the server: every API answering through nginx at
 its prefix, spread over its replicas by HAProxy, scaling without dropped requests, containers that
-come back, and no R port published."""
+come back, and no R port published; HTTPS with the ACME CA's certificate, renewed without a
+playbook run, and a user at nginx (basic authentication)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 
@@ -13,7 +15,11 @@ import pytest
 PROJECT = 'plumber'
 PROJECT_DIR = '/opt/plumber-compose'
 HELLO_WORKERS = 3
-BASE = 'http://127.0.0.1'
+# The stack's name resolves to the instance, which trusts pebble's roots (prepare.yml).
+DOMAIN = 'compose.plumber.test'
+BASE = 'https://' + DOMAIN
+# greeter's user (molecule.yml); curl sends it with every request, which only greeter checks.
+AUTH = "-u 'ann:s3cret: & $ign'"
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +38,7 @@ def stack_logs(host):
 
 def request(host, path, *curl_args):
     """One request through nginx: (status, body)."""
-    cmd = host.run("curl -sS --max-time 120 -w '\\n%%{http_code}' %s '%s%s'" % (' '.join(curl_args), BASE, path))
+    cmd = host.run("curl -sS --max-time 120 -w '\\n%%{http_code}' %s %s '%s%s'" % (AUTH, ' '.join(curl_args), BASE, path))
     assert cmd.rc == 0, '%s: %s' % (path, cmd.stderr)
     body, status = cmd.stdout.rsplit('\n', 1)
     return int(status), body
@@ -46,8 +52,8 @@ def get(host, path):
 
 def replicas_answering(host, path, count, *curl_args):
     """The `replica` of `count` answers to GET `path` (in one shell round trip)."""
-    out = host.check_output("for i in $(seq %d); do curl -fsS --max-time 30 %s '%s%s'; echo; done"
-                            % (count, ' '.join(curl_args), BASE, path))
+    out = host.check_output("for i in $(seq %d); do curl -fsS --max-time 30 %s %s '%s%s'; echo; done"
+                            % (count, AUTH, ' '.join(curl_args), BASE, path))
     return [json.loads(line)['replica'] for line in out.splitlines() if line]
 
 
@@ -89,7 +95,7 @@ class RequestLoop:
     def __init__(self, instance, path):
         self.instance = instance
         script = ('rm -f /tmp/loop.stop; while [ ! -e /tmp/loop.stop ]; do '
-                  "curl -s --max-time 60 -w ' %%{http_code}\\n' '%s%s'; done" % (BASE, path))
+                  "curl -s --max-time 60 -w ' %%{http_code}\\n' %s '%s%s'; done" % (AUTH, BASE, path))
         self.proc = subprocess.Popen(['docker', 'exec', instance, 'sh', '-c', script],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -104,11 +110,39 @@ def test_check_mode_on_the_converged_host_reports_no_change(converged_check):
     assert converged_check.changed == 0, converged_check
 
 
+def test_https_with_the_acme_certificate_http_redirected_and_a_user_at_nginx(host):
+    # curl trusts pebble's roots only: the certificate is the ACME CA's, for the stack's name.
+    issuer = host.check_output("curl -sS -o /dev/null -v '%s/hello/healthz' 2>&1 | grep -i 'issuer:'" % BASE)
+    assert 'Pebble' in issuer, issuer
+    headers = host.check_output("curl -sS -o /dev/null -D - '%s/hello/healthz'" % BASE)
+    assert 'Strict-Transport-Security: max-age=63072000' in headers, headers
+    plain = host.check_output("curl -sS -o /dev/null -D - 'http://%s/hello/whoami?x=1'" % DOMAIN)
+    assert plain.startswith('HTTP/1.1 301') and 'Location: %s/hello/whoami?x=1' % BASE in plain, plain
+    # greeter: 401 without the user or with a wrong password; its health path stays open.
+    assert host.check_output("curl -sS -o /dev/null -w '%%{http_code}' '%s/greeter/greet'" % BASE) == '401'
+    assert host.check_output("curl -sS -o /dev/null -w '%%{http_code}' -u ann:wrong '%s/greeter/greet'" % BASE) == '401'
+    assert host.check_output("curl -sS -o /dev/null -w '%%{http_code}' '%s/greeter/healthz'" % BASE) == '200'
+    assert get(host, '/greeter/greet?name=Ann')['greeting'] == 'Howdy, Ann'
+    users = host.file('/opt/plumber-compose/users/greeter.htpasswd')
+    assert users.mode == 0o640 and users.gid == 101 and users.content_string.startswith('ann:$apr1$'), users.content_string
+
+
+def test_a_renewal_on_the_host_reaches_the_stack_without_a_playbook_run(host):
+    assert host.service('certbot.timer').is_enabled
+    served = "openssl s_client -connect 127.0.0.1:443 -servername %s </dev/null 2>/dev/null | openssl x509 -noout -serial" % DOMAIN
+    before = host.check_output(served)
+    renew = host.run('certbot renew --force-renewal --no-random-sleep-on-renew --cert-name %s', DOMAIN)
+    assert renew.rc == 0, renew.stdout + renew.stderr
+    # The deploy hook reloaded nginx inside its container: the new certificate is served.
+    assert wait_until(lambda: host.check_output(served) != before, 15), 'nginx still serves the old certificate 15 s after the renewal'
+    assert get(host, '/hello/healthz')['status'] == 'ok'
+
+
 def test_every_api_answers_through_nginx_at_its_prefix(host):
     hello = get(host, '/hello/whoami')
     # The prefix is stripped; the API learns it, and the client's address, from X-Forwarded-*.
     assert hello['api'] == 'hello' and hello['path'] == '/whoami', hello
-    assert hello['prefix'] == '/hello' and hello['forwarded_proto'] == 'http' and hello['forwarded_host'] == '127.0.0.1', hello
+    assert hello['prefix'] == '/hello' and hello['forwarded_proto'] == 'https' and hello['forwarded_host'] == DOMAIN, hello
     assert hello['forwarded_for'], hello
     # nginx's routing header stops at HAProxy.
     assert hello['balancer_header'] == '', hello
@@ -129,6 +163,21 @@ def test_every_replica_receives_traffic(host):
     assert set(seen) == ids, seen
 
 
+def test_balancer_reloads_drop_no_request(host, instance):
+    """Each change of HAProxy's configuration reloads it: the new process must serve at once, with the
+    replicas' addresses, rather than answer 503 until Docker's DNS has been asked."""
+    loop = RequestLoop(instance, '/hello/whoami')
+    try:
+        time.sleep(2)
+        for _reload in range(5):
+            host.check_output("docker compose --project-directory %s exec -T haproxy sh -c 'kill -USR2 1'" % PROJECT_DIR)
+            time.sleep(1.5)
+    finally:
+        answers = loop.stop()
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert len(answers) > 50 and not failed, (len(answers), failed[:10])
+
+
 def test_no_r_container_publishes_a_port(host, plumber_apis):
     containers = host.check_output("docker ps --filter label=com.docker.compose.project=%s --format '{{.Names}}'" % PROJECT).split()
     published = {}
@@ -137,8 +186,24 @@ def test_no_r_container_publishes_a_port(host, plumber_apis):
         published[details['Config']['Labels']['com.docker.compose.service']] = sorted(
             '%s:%s' % (binding['HostIp'], binding['HostPort'])
             for bindings in (details['NetworkSettings']['Ports'] or {}).values() for binding in bindings or [])
-    assert published.pop('nginx') == ['0.0.0.0:80'], published
+    assert published.pop('nginx') == ['0.0.0.0:443', '0.0.0.0:80'], published
     assert set(published) == {api['name'] for api in plumber_apis} | {'haproxy'} and not any(published.values()), published
+
+
+def test_from_another_host_only_nginx_is_reachable(host, instance):
+    # ufw is on; Docker publishes nginx's ports only (they bypass ufw's input rules). From the
+    # controller, a host on the instance's network: 80 and 443 answer, pebble's port 14000 does not.
+    assert 'Status: active' in host.check_output('ufw status')
+    address = subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', instance],
+                             capture_output=True, text=True, check=True).stdout.split()[0]
+    reachable = {}
+    for port in (80, 443, 14000):
+        try:
+            with socket.create_connection((address, port), timeout=2):
+                reachable[port] = True
+        except OSError:
+            reachable[port] = False
+    assert reachable == {80: True, 443: True, 14000: False}, reachable
 
 
 def test_replicas_run_unprivileged_read_only_and_restart(host):
@@ -163,7 +228,7 @@ def test_replicas_share_the_data_directory_and_read_their_environment(host):
 
 
 def test_docs_work_behind_the_prefix(host):
-    headers = host.check_output("curl -sS -o /dev/null -D - '%s/greeter/__docs__'" % BASE)
+    headers = host.check_output("curl -sS -o /dev/null -D - %s '%s/greeter/__docs__'" % (AUTH, BASE))
     assert headers.startswith('HTTP/1.1 301') and 'Location: /greeter/__docs__/' in headers, headers
     status, page = request(host, '/greeter/__docs__/')
     assert status == 200 and 'swagger-ui' in page
@@ -283,6 +348,8 @@ def test_reboot_brings_the_stack_back(host, instance):
     """The docker unit is enabled and every container has a restart policy: after the instance restarts, all answer."""
     subprocess.run(['docker', 'restart', instance], check=True, capture_output=True, timeout=180)
     assert wait_until(lambda: host.run('systemctl is-active docker').stdout.strip() == 'active', 90)
+    # Docker writes the instance's /etc/hosts anew at each start: the stack's name again (prepare.yml).
+    host.check_output("grep -q ' %s$' /etc/hosts || echo '127.0.0.1 %s' >> /etc/hosts" % (DOMAIN, DOMAIN))
     assert all_replicas_serve(host, timeout=180), stack_logs(host)
     assert all_replicas_serve(host, 'greeter', '/greeter/greet'), stack_logs(host)
 

@@ -1,7 +1,9 @@
-"""What a user on the network sees of a front and two app hosts: every API through the front on
-HTTPS with the ACME CA's certificate, hello spread over the workers of both app hosts, the worker
-ports and the front's other ports closed to anyone but the front, a renewal picked up without a
-playbook run, and no request lost while an app host goes down and comes back."""
+"""What a user on the network sees of a front and three app hosts (systemd, pm2, docker): every API
+through the front on HTTPS with the ACME CA's certificate, hello spread over the workers of every app
+host, the worker ports (Docker-published ones included) and the front's other ports closed to anyone
+but the front, a renewal picked up without a
+playbook run, no request lost while an app host goes down and comes back, and none while it is
+removed from the inventory (the last test: the scenario ends without app2 behind the front)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ import time
 
 import pytest
 import testinfra
+import yaml
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import default_port
 
-# hello (two workers, port chosen by the collection) on both app hosts; greeter (port 8100) on app1.
+# hello (two workers, port chosen by the collection) on every app host; greeter (port 8100) on app1.
 HELLO = default_port('hello')
-WORKER_PORTS = {'app1': (HELLO, HELLO + 1, 8100), 'app2': (HELLO, HELLO + 1)}
+WORKER_PORTS = {'app1': (HELLO, HELLO + 1, 8100), 'app2': (HELLO, HELLO + 1), 'app3': (HELLO, HELLO + 1)}
 PREFIX = os.environ.get('PLUMBER_HOSTING_INSTANCE', 'plumber') + '-fronts-'
-NAMES = {role: PREFIX + role for role in ('front', 'app1', 'app2', 'client')}
+NAMES = {role: PREFIX + role for role in ('front', 'app1', 'app2', 'app3', 'client')}
 DOMAIN = 'front.plumber.test'
 BASE = 'https://' + DOMAIN
 ROOTS = '/tmp/pebble-roots.pem'
@@ -50,13 +53,15 @@ for url in sys.argv[3:]:
         status, headers, body = 0, {}, repr(error)
     print(json.dumps({'status': status, 'headers': {k.lower(): v for k, v in headers.items()}, 'body': body}))
 '''
-# loop.py: GET a URL for some seconds, one request at a time; print the answers per worker and the failures.
+# loop.py: GET a URL for some seconds (or until a stop file, the optional 4th argument, exists), one
+# request at a time; print the answers per worker and the failures.
 LOOP = r'''
-import collections, json, ssl, sys, time, urllib.request
+import collections, json, os, ssl, sys, time, urllib.request
 context = ssl.create_default_context(cafile=sys.argv[1])
 url, seconds = sys.argv[2], float(sys.argv[3])
+stop = sys.argv[4] if len(sys.argv) > 4 else None
 answers, failures, deadline = collections.Counter(), [], time.monotonic() + seconds
-while time.monotonic() < deadline:
+while time.monotonic() < deadline and not (stop and os.path.exists(stop)):
     try:
         with urllib.request.urlopen(url, timeout=30, context=context) as response:
             body = json.load(response)
@@ -80,6 +85,13 @@ def hosts():
 @pytest.fixture(scope='module')
 def ips():
     return {role: address(name) for role, name in NAMES.items() if role != 'client'}
+
+
+@pytest.fixture(scope='module')
+def app3_workers():
+    """The host names hello's docker workers answer with: their containers' (short ids)."""
+    return set(subprocess.run(['docker', 'exec', NAMES['app3'], 'docker', 'ps', '-q', '--filter', 'label=plumber.hosting.api=hello'],
+                              capture_output=True, text=True, check=True).stdout.split())
 
 
 @pytest.fixture(scope='module')
@@ -118,11 +130,12 @@ def served_certificate(host):
     return host.check_output("python3 -c 'import ssl; print(ssl.get_server_certificate((\"%s\", 443)))'" % DOMAIN)
 
 
-def test_hello_is_spread_over_the_workers_of_both_app_hosts(client):
-    seen = whoami(client, 24)
+def test_hello_is_spread_over_the_workers_of_every_app_host(client, app3_workers):
+    assert len(app3_workers) == 2, app3_workers
+    seen = whoami(client, 36)
     workers = {(answer['host'], answer['worker']) for answer in seen}
-    assert {host for host, _worker in workers} == {NAMES['app1'], NAMES['app2']}, seen
-    assert len(workers) == 4, seen
+    assert {host for host, _worker in workers} == {NAMES['app1'], NAMES['app2']} | app3_workers, seen
+    assert len(workers) == 6, seen
 
 
 def test_https_with_the_acme_certificate_and_http_redirected(client):
@@ -174,7 +187,7 @@ def test_the_front_serves_http_and_https_only_and_its_statistics_on_loopback(hos
         assert not can_connect(client, ips['front'], port), 'front port %d is reachable from the client' % port
     page = hosts['front'].check_output('python3 -c \'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:8404/").read().decode())\'')
     assert 'hello' in page and 'greeter' in page
-    for role in ('front', 'app1', 'app2'):
+    for role in ('front', 'app1', 'app2', 'app3'):
         status = hosts[role].check_output('ufw status verbose')
         assert 'Status: active' in status and 'deny (incoming)' in status, status
 
@@ -197,7 +210,7 @@ def test_a_renewal_on_the_host_reaches_nginx_without_a_playbook_run(hosts, clien
     assert whoami(client, 2)
 
 
-def test_no_request_fails_while_an_app_host_goes_down_and_comes_back(client):
+def test_no_request_fails_while_an_app_host_goes_down_and_comes_back(client, app3_workers):
     client.check_output('rm -f /tmp/loop.json; setsid nohup python3 /tmp/loop.py %s %s/hello/whoami 30 > /tmp/loop.json 2>&1 &'
                         % (ROOTS, BASE))
     time.sleep(4)
@@ -206,15 +219,68 @@ def test_no_request_fails_while_an_app_host_goes_down_and_comes_back(client):
     summary = json.loads(client.check_output('cat /tmp/loop.json'))
     assert summary['failures'] == [], summary
     assert any(key.startswith(NAMES['app2']) for key in summary['answers']), summary
-    late = whoami(client, 8)
-    assert {answer['host'] for answer in late} == {NAMES['app1']}, late
+    late = whoami(client, 12)
+    assert {answer['host'] for answer in late} == {NAMES['app1']} | app3_workers, late
 
     # Back after a reboot: pm2's boot service resurrects the workers, the front's checks let them in.
     subprocess.run(['docker', 'start', NAMES['app2']], check=True, capture_output=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if NAMES['app2'] in {answer['host'] for answer in whoami(client, 8)}:
+        if NAMES['app2'] in {answer['host'] for answer in whoami(client, 12)}:
             break
         time.sleep(2)
     else:
         pytest.fail('app2 did not come back behind the front within 120 s')
+
+
+def inventory_without(host, directory):
+    """A copy of the scenario's inventory without `host`, as a user removes a host from theirs: the
+    copy in `directory`, next to the group_vars and host_vars of the scenario's (linked)."""
+    source = os.environ['MOLECULE_INVENTORY_FILE']
+    with open(source, encoding='utf-8') as handle:
+        inventory = yaml.safe_load(handle)
+    for group in inventory.values():
+        (group.get('hosts') or {}).pop(host, None)
+    for name in ('group_vars', 'host_vars'):
+        if os.path.isdir(os.path.join(os.path.dirname(source), name)):
+            os.symlink(os.path.join(os.path.dirname(source), name), os.path.join(str(directory), name))
+    path = os.path.join(str(directory), 'inventory.yml')
+    with open(path, 'w', encoding='utf-8') as handle:
+        yaml.safe_dump(inventory, handle)
+    return path
+
+
+def ufw_ports(host):
+    """The ports of the ALLOW rules `ufw status` lists (e.g. '22/tcp', '8443/tcp (v6)' as '8443/tcp')."""
+    return {line.split()[0] for line in host.check_output('ufw status').splitlines() if ' ALLOW ' in line}
+
+
+# Last: the scenario ends with app2 out of the inventory. The rerun also takes the front's extra
+# public port away (molecule.yml): its firewall rule goes stale and is deleted.
+def test_removing_an_app_host_is_a_rerun_that_drains_it_without_a_failed_request(play, hosts, ips, client, app3_workers, tmp_path):
+    assert '8443/tcp' in ufw_ports(hosts['front'])
+    inventory = inventory_without(NAMES['app2'], tmp_path)
+    client.check_output('rm -f /tmp/loop.json /tmp/loop.stop; setsid nohup python3 /tmp/loop.py %s %s/hello/whoami 1800 /tmp/loop.stop'
+                        ' > /tmp/loop.json 2>&1 &' % (ROOTS, BASE))
+    try:
+        result = play('converge.yml', extra_vars={'firewall_public_ports': []}, inventory=inventory)
+    finally:
+        client.check_output('touch /tmp/loop.stop')
+    deadline = time.monotonic() + 60
+    while not client.run('cat /tmp/loop.json').stdout.strip():
+        assert time.monotonic() < deadline, 'the request loop did not stop within 60 s'
+        time.sleep(1)
+    summary = json.loads(client.check_output('cat /tmp/loop.json'))
+    print('requests during the run:', summary)  # in the log with pytest -s or -rA
+    assert result.rc == 0, result
+    assert summary['failures'] == [], summary
+    # app2 was behind the front when the run started.
+    assert any(key.startswith(NAMES['app2']) for key in summary['answers']), summary
+    late = whoami(client, 12)
+    assert {answer['host'] for answer in late} == {NAMES['app1']} | app3_workers, late
+    # The servers are <address>:<port>.
+    config = hosts['front'].check_output('cat /etc/haproxy/haproxy.cfg')
+    assert ' %s:' % ips['app2'] not in config and NAMES['app2'] not in config, config
+    assert ' %s:' % ips['app1'] in config, config
+    ports = ufw_ports(hosts['front'])
+    assert '8443/tcp' not in ports and {'22/tcp', '80/tcp', '443/tcp'} <= ports, ports

@@ -36,7 +36,8 @@ def bases(host, plumber_vars, name):
     workers = [host.check_output("docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' %s" % cid).split()[0]
                for cid in ids]
     assert len(workers) == api.get('workers', 1), ids
-    return ['http://%s:8000' % ip for ip in workers] + ['http://127.0.0.1/%s' % name]
+    front = ('https://%s' % plumber_vars['tls_domains'][0]) if plumber_vars['tls_domains'] else 'http://127.0.0.1'
+    return ['http://%s:8000' % ip for ip in workers] + ['%s/%s' % (front, name)]
 
 
 def worker_starts(host, plumber_vars, name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +28,14 @@ def get(host, port, path):
     cmd = host.run('curl -fsS --max-time 5 http://127.0.0.1:%d%s' % (port, path))
     assert cmd.rc == 0, 'port %d %s: %s' % (port, path, cmd.stderr)
     return json.loads(cmd.stdout)
+
+
+def reachable_from_controller(address, port):
+    try:
+        with socket.create_connection((address, port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def wait_until_answering(host, port, path='/healthz', timeout=60):
@@ -56,17 +65,24 @@ def test_every_worker_answers_on_its_port(host, name, port):
     assert get(host, port, '/healthz') == {'status': 'ok', 'api': name, 'worker': port}
 
 
-def test_the_front_on_port_80_balances_each_api_over_its_workers(host, manager):
+def test_the_front_on_port_80_balances_each_api_over_its_workers(host):
     # This host is its own front (no plumber_fronts group): nginx -> HAProxy -> the workers on 127.0.0.1.
     seen = {get(host, 80, '/hello/whoami')['worker'] for attempt in range(8)}
     assert seen == set(APIS['hello']), seen
     assert get(host, 80, '/greeter/healthz') == {'status': 'ok', 'api': 'greeter', 'worker': 8100}
     assert host.socket('tcp://127.0.0.1:8404').is_listening and not host.socket('tcp://0.0.0.0:8404').is_listening
-    # ufw by default on pm2 and systemd hosts; Docker's published ports bypass it, so not on docker hosts.
-    if manager == 'docker':
-        assert not host.exists('ufw') or 'Status: inactive' in host.check_output('ufw status')
-    else:
-        assert 'Status: active' in host.check_output('ufw status')
+
+
+def test_from_another_host_only_the_front_is_reachable(host):
+    # ufw on every host. From the controller, a host on the instance's network: port 80 answers; the
+    # workers and the statistics do not (Docker, whose published ports bypass ufw, publishes the
+    # docker mode's workers on 127.0.0.1 only).
+    assert 'Status: active' in host.check_output('ufw status')
+    name = host.ansible.get_variables()['inventory_hostname']
+    address = subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', name],
+                             capture_output=True, text=True, check=True).stdout.split()[0]
+    reachable = {port: reachable_from_controller(address, port) for port in [80, 8404] + [port for _name, port in PORTS]}
+    assert reachable == dict.fromkeys(reachable, False) | {80: True}, reachable
 
 
 def test_each_hello_worker_serves_the_api(host):

@@ -222,7 +222,10 @@ ROLE_VARS = {
     'api_image': {'api_image_base': 'rstudio/plumber:v1.2.0', 'api_image_r_repos[]': 'https://cloud.r-project.org'},
     'compose': {'compose_project_name': 'plumber', 'compose_project_dir': '/opt/plumber-compose',
                 'compose_listen_address': '0.0.0.0', 'compose_http_port': '80', 'compose_client_max_body_size': '100m',
-                'compose_nginx_image': 'nginx:1.27', 'compose_haproxy_image': 'haproxy:2.8'},
+                'compose_nginx_image': 'nginx:1.27', 'compose_haproxy_image': 'haproxy:2.8',
+                'compose_acme_webroot': '/var/lib/plumber-hosting/acme',
+                'compose_tls.certificate': '/etc/plumber-hosting/tls/x/fullchain.pem',
+                'compose_tls.certificate_key': '/etc/plumber-hosting/tls/x/privkey.pem', 'compose_tls.directories[]': '/etc/letsencrypt'},
     'proxy': {'proxy_http_port': '80', 'proxy_client_max_body_size': '100m'},
     # tls_reload_command has spaces by nature: test_tls_reload_command_is_one_plain_command.
     'tls': {'tls_domains[]': 'api.example.com', 'tls_acme_email': 'ops@example.com',
@@ -310,8 +313,25 @@ def role_cases():
                 yield role, name, label, variant, value
 
 
+# Role variables whose being set adds lines (a port, mounts): their files are read back by the parsers.
+LINES_ADDED_BY = ('compose_tls', 'compose_acme_webroot')
+# The other keys of the dict variables, for 'variable.key' above; a list key gets the value appended.
+ROLE_DICTS = {'compose_tls': {'certificate': '/etc/plumber-hosting/tls/x/fullchain.pem',
+                              'certificate_key': '/etc/plumber-hosting/tls/x/privkey.pem',
+                              'directories': ['/etc/plumber-hosting/tls/x']}}
+
+
 def role_value(name, value):
-    """The variables for one role variable set to value (a list for the list variables)."""
+    """The variables for one role variable set to value (a list for the list variables, a key of a dict
+    variable for 'variable.key')."""
+    if '.' in name:
+        variable, key = name.split('.', 1)
+        whole = dict(ROLE_DICTS[variable])
+        if key.endswith('[]'):
+            whole[key[:-2]] = whole.get(key[:-2], []) + [value]
+        else:
+            whole[key] = value
+        return {variable: whole}
     return {name[:-2]: [value]} if name.endswith('[]') else {name: value}
 
 
@@ -641,11 +661,20 @@ def compose_problems(text, setting):
     if data['name'] != setting.vars.get('compose_project_name', 'plumber'):
         problems.append('name %r' % data['name'])
     router = data['services']['nginx']
-    if router['ports'] != ['%s:%s:80' % (setting.vars.get('compose_listen_address', '0.0.0.0'), setting.vars.get('compose_http_port', 80))]:
+    address, tls = setting.vars.get('compose_listen_address', '0.0.0.0'), setting.vars.get('compose_tls') or {}
+    ports = ['%s:%s:80' % (address, setting.vars.get('compose_http_port', 80))] + (['%s:443:443' % address] if tls else [])
+    if router['ports'] != ports:
         problems.append('ports %r' % router['ports'])
     project_dir = setting.vars.get('compose_project_dir', '/opt/plumber-compose')
     if router['volumes'][0]['source'] != project_dir + '/nginx':
         problems.append('nginx volume %r' % router['volumes'])
+    # The users files, the certificate's directories, the ACME challenges: each at its own path, read-only.
+    mounts = [project_dir + '/users']
+    if tls:
+        mounts += tls.get('directories') or list(dict.fromkeys(os.path.dirname(tls[key]) for key in ('certificate', 'certificate_key')))
+    mounts += [setting.vars['compose_acme_webroot']] if setting.vars.get('compose_acme_webroot') else []
+    if router['volumes'][1:] != [{'type': 'bind', 'source': path, 'target': path, 'read_only': True} for path in mounts]:
+        problems.append('nginx mounts %r, not %r' % (router['volumes'][1:], mounts))
     return problems
 
 
@@ -772,7 +801,8 @@ def test_accepted_values_reach_every_file_escaped(tmp_path, preflight):  # pylin
     # Role variables: every hostile value their preflight lets through.
     for number, (role, name, label, variant, value) in enumerate(role_cases()):
         if preflight.passes(role, dict(role_context_vars(), **role_value(name, value)), name.rstrip('[]')):
-            settings['var-%d %s %s %s' % (number, name, label, variant)] = Setting(BASE_API, role_value(name, value), plain_shape=bool(value))
+            plain_shape = bool(value) and not name.startswith(LINES_ADDED_BY)
+            settings['var-%d %s %s %s' % (number, name, label, variant)] = Setting(BASE_API, role_value(name, value), plain_shape=plain_shape)
     # plumber_proxy: every hostile value validate_proxy lets through.
     for number, (field, label, variant, value) in enumerate(proxy_cases()):
         proxy = proxy_with(field, value)
