@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,34 @@ class PlayResult:
 
     def __repr__(self):
         return 'PlayResult(rc=%d)\n%s' % (self.rc, self.output[-6000:])
+
+
+def instance_address(name):
+    """The IPv4 address of instance `name` on its Docker network."""
+    return subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', name],
+                          capture_output=True, text=True, check=True).stdout.split()[0]
+
+
+@pytest.fixture(scope='session')
+def address():
+    """`address(name)`: the IPv4 address of instance `name` on its Docker network."""
+    return instance_address
+
+
+@pytest.fixture(scope='session')
+def reachable_from_controller():
+    """`reachable_from_controller(name, ports)`: {port: True when the controller, another host on the instance's
+    network, connects to it}, a probe of what the instance's firewall lets through."""
+    def probe(name, ports):
+        address, reachable = instance_address(name), {}
+        for port in ports:
+            try:
+                with socket.create_connection((address, port), timeout=2):
+                    reachable[port] = True
+            except OSError:
+                reachable[port] = False
+        return reachable
+    return probe
 
 
 @pytest.fixture(scope='session')

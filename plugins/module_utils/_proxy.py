@@ -129,11 +129,13 @@ PROXY_OPTIONS = dict(
 
 # Each grammar ends in \Z, not $: Python's $ also matches before a final newline.
 _LABEL = r'[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
-HOST_NAME_RE = re.compile(r'^%s(\.%s)*\Z' % (_LABEL, _LABEL))
+# A host name of at most 253 characters (DNS's limit); labels of at most 63.
+HOST_NAME_RE = re.compile(r'^(?=.{1,253}\Z)%s(\.%s)*\Z' % (_LABEL, _LABEL))
 SERVER_NAME_RE = re.compile(r'^(\*\.)?%s(\.%s)*\Z' % (_LABEL, _LABEL))
 IPV4_RE = re.compile(r'^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\Z')
 SIZE_RE = re.compile(r'^[0-9]+[kKmMgG]?\Z')
-FILE_RE = re.compile(r'^/[A-Za-z0-9._/@+-]*[A-Za-z0-9._@+-]\Z')
+# An absolute path other than /: no spaces, no '.' or '..' segment, no empty segment, no trailing '/'.
+FILE_RE = re.compile(r'^(/(?![.][.]?(/|\Z))[A-Za-z0-9._-]+)+\Z')
 COOKIE_KEY_RE = re.compile(r'^[A-Za-z0-9]+\Z')
 USER_RE = re.compile(r'^[a-z_][a-z0-9_-]{0,31}\Z')
 _FACILITIES = 'kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|auth2|ftp|ntp|audit|alert|cron2|local[0-7]'

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: sync_code
 short_description: Make a directory on the host hold exactly the files of a directory on the controller
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Compares the files of O(src) on the controller with O(dest) on the host by their SHA-256 in one call, sends the files
     that differ in one archive, and removes from O(dest) what O(src) does not have. A run with nothing to change makes one

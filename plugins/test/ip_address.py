@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ip_address
 short_description: Is the value one IP address, written as nginx, HAProxy, Docker and R expect it
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - True for a string that is one IPv4 address in dotted-quad form (C(127.0.0.1), C(0.0.0.0)) or, unless O(version=4),
     one IPv6 address (C(::1), C(fd00::10)); nothing else (no host names, prefixes, zone ids, spaces or line breaks), so

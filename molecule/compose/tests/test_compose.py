@@ -6,7 +6,6 @@ playbook run, and a user at nginx (basic authentication)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 
@@ -190,19 +189,11 @@ def test_no_r_container_publishes_a_port(host, plumber_apis):
     assert set(published) == {api['name'] for api in plumber_apis} | {'haproxy'} and not any(published.values()), published
 
 
-def test_from_another_host_only_nginx_is_reachable(host, instance):
+def test_from_another_host_only_nginx_is_reachable(host, instance, reachable_from_controller):
     # ufw is on; Docker publishes nginx's ports only (they bypass ufw's input rules). From the
     # controller, a host on the instance's network: 80 and 443 answer, pebble's port 14000 does not.
     assert 'Status: active' in host.check_output('ufw status')
-    address = subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', instance],
-                             capture_output=True, text=True, check=True).stdout.split()[0]
-    reachable = {}
-    for port in (80, 443, 14000):
-        try:
-            with socket.create_connection((address, port), timeout=2):
-                reachable[port] = True
-        except OSError:
-            reachable[port] = False
+    reachable = reachable_from_controller(instance, [80, 443, 14000])
     assert reachable == {80: True, 443: True, 14000: False}, reachable
 
 

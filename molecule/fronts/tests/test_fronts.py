@@ -72,18 +72,13 @@ print(json.dumps({'answers': answers, 'failures': failures}))
 '''
 
 
-def address(name):
-    return subprocess.run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', name],
-                          capture_output=True, text=True, check=True).stdout.strip()
-
-
 @pytest.fixture(scope='module')
 def hosts():
     return {role: testinfra.get_host('docker://' + name) for role, name in NAMES.items()}
 
 
 @pytest.fixture(scope='module')
-def ips():
+def ips(address):
     return {role: address(name) for role, name in NAMES.items() if role != 'client'}
 
 

@@ -229,7 +229,8 @@ ROLE_VARS = {
     'proxy': {'proxy_http_port': '80', 'proxy_client_max_body_size': '100m'},
     # tls_reload_command has spaces by nature: test_tls_reload_command_is_one_plain_command.
     'tls': {'tls_domains[]': 'api.example.com', 'tls_acme_email': 'ops@example.com',
-            'tls_acme_directory': 'https://acme-v02.api.letsencrypt.org/directory', 'tls_acme_webroot': '/var/lib/plumber-hosting/acme'},
+            'tls_acme_directory': 'https://acme-v02.api.letsencrypt.org/directory', 'tls_acme_webroot': '/var/lib/plumber-hosting/acme',
+            'tls_compose_project_dir': '/opt/plumber-compose'},
 }
 
 
@@ -846,6 +847,7 @@ def test_accepted_values_reach_every_file_escaped(tmp_path, preflight):  # pylin
 
 
 @pytest.mark.parametrize('command, accepted', [
+    ('', True),
     ('systemctl reload nginx', True),
     ('docker compose --project-directory /opt/plumber-compose exec -T nginx nginx -s reload', True),
     ('systemctl reload nginx; rm -rf /', False),
