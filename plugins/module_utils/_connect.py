@@ -139,6 +139,30 @@ def manifest(files, r_version, descriptions, repository):
     }
 
 
+def manifest_from_file(path, files):
+    """The manifest of a bundle from a manifest.json the user keeps with the code (rsconnect's writeManifest(), as for
+    Connect's git-backed publishing): its R version and packages as they are, the files and their checksums made anew.
+    Raises ValueError when it is not a plumber API's manifest."""
+    try:
+        with open(path, encoding='utf-8') as handle:
+            given = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ValueError('%s does not parse as JSON: %s' % (path, exc))
+    if not isinstance(given, dict) or given.get('version') != 1:
+        raise ValueError('%s is not a Connect manifest (version 1)' % path)
+    appmode = (given.get('metadata') or {}).get('appmode')
+    if appmode != 'api':
+        raise ValueError("%s has app mode %r; a plumber API's is 'api' (rsconnect::writeManifest(appMode = \"api\"))" % (path, appmode))
+    packages = given.get('packages')
+    if not isinstance(packages, dict) or 'plumber' not in packages:
+        raise ValueError('%s lists no packages, or not plumber' % path)
+    if not re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?\Z', str(given.get('platform'))):
+        raise ValueError('%s names no R version (platform %r)' % (path, given.get('platform')))
+    document = dict(given)
+    document['files'] = dict((name, {'checksum': md5(files[name])}) for name in sorted(files))
+    return document
+
+
 def manifest_text(document):
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + '\n'
 

@@ -21,8 +21,10 @@ description:
   - Sets the runtime settings given (processes, connections, timeouts) and the environment variables O(env). Connect
     never returns the values of environment variables; the module records which values it set in the name of one extra
     variable (C(PLUMBER_HOSTING_ENV_<digest>)), so an unchanged O(env) changes nothing.
-  - Runs where the code and R are, usually the controller (C(delegate_to=localhost)). That host needs C(posit-sdk) and R
-    with the API's packages installed.
+  - When O(src) holds a C(manifest.json) (rsconnect's C(writeManifest()), as for Connect's git-backed publishing), its R
+    version and packages are used as they are and R is not needed; its file list and checksums are made anew.
+  - Runs where the code is, usually the controller (C(delegate_to=localhost)). That host needs C(posit-sdk), and R with the
+    API's packages installed unless O(src) holds a C(manifest.json).
 author:
   - plumber.hosting contributors (@plumber-hosting)
 extends_documentation_fragment:
@@ -39,7 +41,7 @@ attributes:
     platforms: posix
 requirements:
   - posit-sdk (Python)
-  - R, with the API's packages installed, on the host the module runs on
+  - R, with the API's packages installed, on the host the module runs on (unless O(src) holds a C(manifest.json))
 options:
   url:
     description:
@@ -57,8 +59,8 @@ options:
     required: true
   src:
     description:
-      - Directory of the API, with C(plumber.R) or C(entrypoint.R) at its root. Hidden editor and version control state,
-        C(rsconnect/), C(packrat/), renv's library and a C(manifest.json) are left out of the bundle.
+      - Directory of the API, with C(plumber.R) or C(entrypoint.R) at its root. Version control and editor state,
+        C(rsconnect/), C(packrat/) and renv's library are left out of the bundle.
     type: path
     required: true
   title:
@@ -203,7 +205,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.plumber.hosting.plugins.module_utils._connect import (
     CONTENT_NAME_RE, ENV_DIGEST_PREFIX, ENV_NAME_RE, PACKAGES_RECORDS, PACKAGES_SCRIPT, URL_RE, BundleError, archive,
-    bundle_files, env_digest_name, files_diff, manifest, manifest_of_archive, parse_dcf)
+    bundle_files, env_digest_name, files_diff, manifest, manifest_from_file, manifest_of_archive, parse_dcf)
 from ansible_collections.plumber.hosting.plugins.module_utils._r import R_ENVIRON, ROutputError, output_tail, parse_records
 from ansible_collections.plumber.hosting.plugins.module_utils._rdeps import scan_tree
 
@@ -269,6 +271,12 @@ class Deployer:
             files = bundle_files(self.params['src'])
         except BundleError as exc:
             self.fail('src: %s' % exc)
+        given = os.path.join(self.params['src'], 'manifest.json')
+        if os.path.isfile(given):
+            try:
+                return files, manifest_from_file(given, files)
+            except ValueError as exc:
+                self.fail('src: %s' % exc)
         used = scan_tree(self.params['src'])
         wanted = sorted(set(['plumber'] + self.params['packages'] + [use['name'] for use in used]))
         rscript = self.module.get_bin_path(self.params['r_executable'], required=False) or self.params['r_executable']

@@ -235,9 +235,28 @@ def test_the_readme_example_publishes_and_a_second_run_changes_nothing(connect, 
     (tmp_path / 'apis' / 'hello' / 'plumber.R').write_text('#* @get /hello\nfunction() list(msg = "hello from plumber.hosting")\n')
     env = dict(os.environ, CONNECT_API_KEY=KEY, ANSIBLE_NOCOLOR='1')
     runs = [subprocess.run(['ansible-playbook', 'publish.yml'], cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
-                           timeout=300) for _ in range(2)]
+                           timeout=300) for attempt in range(2)]
     assert [run.returncode for run in runs] == [0, 0], runs[0].stdout + runs[0].stderr
     assert re.search(r'changed=1\b', runs[0].stdout) and re.search(r'changed=0\b', runs[1].stdout), runs[1].stdout
     guid = list(standin(connect, '/__standin__/state')['content'])[0]
     assert '%s/content/%s/' % (connect.base, guid) in runs[1].stdout
     assert KEY not in runs[0].stdout + runs[1].stdout
+
+
+def test_a_manifest_kept_with_the_code_gives_the_packages_and_r_is_not_run(connect, api, monkeypatch):
+    """rsconnect's writeManifest() output in src: its R version and packages as they are; files listed anew."""
+    description = {'Package': 'plumber', 'Version': '1.2.2', 'Title': 'An API Generator for R'}
+    kept = {'version': 1, 'locale': 'en_US', 'platform': '4.4.1', 'metadata': {'appmode': 'api'},
+            'packages': {'plumber': {'Source': 'CRAN', 'Repository': 'https://packagemanager.posit.co/cran/latest',
+                                     'description': description}},
+            'files': {'plumber.R': {'checksum': 'stale'}}}
+    (api / 'manifest.json').write_text(json.dumps(kept))
+    result = deploy(connect, api, r_executable='/nonexistent/Rscript')
+    assert result['deployed'] and result['packages'] == {'plumber': '1.2.2'}
+    sent = standin(connect, '/__standin__/state')['bundles'][result['bundle_id']]['manifest']
+    assert (sent['platform'], sent['packages']) == ('4.4.1', kept['packages'])
+    assert sorted(sent['files']) == ['helpers.R', 'plumber.R', 'static/index.html']
+    kept['metadata']['appmode'] = 'shiny'
+    (api / 'manifest.json').write_text(json.dumps(kept))
+    failed = deploy(connect, api, expect=AnsibleFailJson)
+    assert "has app mode 'shiny'; a plumber API's is 'api'" in failed['msg']
