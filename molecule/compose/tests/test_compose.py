@@ -246,28 +246,35 @@ def test_long_requests_outlive_nginx_default_timeout(host):
     assert get(host, '/hello/slow?seconds=65')['slept'] == 65
 
 
-def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path):
+def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path):
     """Three runs while a client keeps asking, none of its requests failing:
-    1. hello scaled from 3 replicas to 2: scaling changes no image, so the replicas that stay are
-       old ones;
+    1. hello scaled from 3 replicas to 2, and sticky sessions on: scaling changes no image, so the
+       replicas that stay are old ones; each client with the cookie is kept on one replica;
     2. broken code: the play fails and the old version keeps serving. Then `docker kill`, a
        deliberate stop for Docker: no restart policy applies until the playbook runs again;
     3. the original settings and code: the run brings the project back to its definition, the
-       killed replica included, and hello back to 3 replicas."""
+       killed replica included, hello back to 3 replicas, and sticky sessions off (the default)."""
+    assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
     two = with_workers(plumber_apis, 'hello', 2)
     loop = RequestLoop(instance, '/hello/whoami')
     try:
         before = replica_ids(host, 'hello')
-        down = play('converge.yml', extra_vars={'plumber_apis': two})
+        down = play('converge.yml', extra_vars={'plumber_apis': two, 'compose_sticky_sessions': True})
         assert down.rc == 0, down
         after = replica_ids(host, 'hello')
         assert len(after) == 2 and after <= before, (before, after)
+        headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
+        assert 'plumber_hello=' in headers and 'path=/hello/' in headers, headers
+        stuck = replicas_answering(host, '/hello/whoami', 12, '-b', '/tmp/cookies')
+        assert len(set(stuck)) == 1, stuck
+        # Without the cookie, the requests still spread.
+        assert len(set(replicas_answering(host, '/hello/whoami', 12))) > 1
 
         source = [api['src'] for api in plumber_apis if api['name'] == 'hello'][0]
         with open(source + '/plumber.R', encoding='utf-8') as handle:
             (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
         broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in two]
-        broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis})
+        broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis, 'compose_sticky_sessions': True})
         assert broken.rc != 0, broken
         assert 'unexpected' in broken.output, broken
         assert replica_ids(host, 'hello') == after
@@ -293,22 +300,11 @@ def test_scaling_a_failed_deploy_and_the_next_run_drop_no_request(host, play, in
     ids = replica_ids(host, 'hello')
     assert len(ids) == HELLO_WORKERS and after <= ids, (after, ids)
     assert all_replicas_serve(host), stack_logs(host)
-
-
-def test_sticky_sessions_and_an_internal_network(host, play):
-    """Two switches in one run: each client kept on one replica, and APIs that reach nothing outside.
-    The stack stays so for the tests after this one (none needs egress; without the cookie, requests
-    still spread). Off, the default of the converged stack, sets no cookie."""
     assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
-    switched = play('converge.yml', extra_vars={'compose_sticky_sessions': True, 'compose_api_egress': False})
-    assert switched.rc == 0, switched
-    assert all_replicas_serve(host), stack_logs(host)
-    headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
-    assert 'plumber_hello=' in headers and 'path=/hello/' in headers, headers
-    stuck = replicas_answering(host, '/hello/whoami', 12, '-b', '/tmp/cookies')
-    assert len(set(stuck)) == 1, stuck
-    # Without the cookie, the requests still spread.
-    assert len(set(replicas_answering(host, '/hello/whoami', 12))) > 1
+
+
+def test_the_apis_reach_nothing_outside(host):
+    """compose_api_egress: false (this scenario's inventory): the APIs' network is internal."""
     replica = sorted(replica_ids(host, 'hello'))[0]
     outside = host.run('docker exec %s Rscript -e %s', replica, 'readLines(url("http://deb.debian.org/"), 1)')
     assert outside.rc != 0 and 'resolve' in outside.stderr, outside.stdout + outside.stderr
