@@ -228,6 +228,7 @@ class Deployer:
         self.params = module.params
         self.changed = False
         self.diff = []
+        self.connect = None
 
     def fail(self, msg, **extra):
         self.module.fail_json(msg=msg, **extra)
@@ -335,9 +336,8 @@ class Deployer:
     def active_manifest(self, content):
         if not content or not content.get('bundle_id'):
             return None
-        bundle = self.call('read the bundle it serves', content.bundles.get, content['bundle_id'])
-        response = self.call('download the bundle it serves', self.client_.get,
-                             'v1/content/%s/bundles/%s/download' % (content['guid'], bundle['id']))
+        response = self.call('download the bundle it serves', self.connect.get,
+                             'v1/content/%s/bundles/%s/download' % (content['guid'], content['bundle_id']))
         return manifest_of_archive(response.content)
 
     def env_changes(self, content):
@@ -379,7 +379,7 @@ class Deployer:
     def run(self):
         self.check_input()
         files, document = self.bundle()
-        self.client_ = client = self.client()
+        self.connect = client = self.client()
         content = self.call('find the content named %s' % self.params['name'], client.content.find_one, name=self.params['name'])
         result = dict(changed=False, deployed=False, guid='', content_url='', dashboard_url='', bundle_id='',
                       packages=dict((name, entry['description'].get('Version')) for name, entry in document['packages'].items()))
