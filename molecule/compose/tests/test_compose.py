@@ -327,7 +327,10 @@ def test_crashed_replica_comes_back(host):
 def test_docker_restart_brings_the_stack_back(host):
     restart = host.run('systemctl restart docker')
     assert restart.rc == 0, restart.stderr
+    # While the containers come back one by one, Docker's DNS may refuse a lookup for a moment
+    # (nginx answers 502): wait for every API, as after a reboot.
     assert all_replicas_serve(host), stack_logs(host)
+    assert all_replicas_serve(host, 'greeter', '/greeter/greet'), stack_logs(host)
     assert get(host, '/greeter/greet')['greeting'] == 'Howdy, world'
 
 
