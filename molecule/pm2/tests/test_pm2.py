@@ -47,9 +47,10 @@ def test_logs_are_written_and_rotated(host):
 
 
 def test_restart_count_is_reported(host, play):
+    """By every run of the pm2 role: here playbooks/deploy.yml's."""
     before = jlist(host)['greeter-8100']['pm2_env']['restart_time']
     host.run('kill -9 %d' % jlist(host)['greeter-8100']['pid'])
-    result = play('converge.yml')
+    result = play('../../playbooks/deploy.yml')
     assert result.rc == 0, result
     assert 'greeter-8100 has restarted %d times' % (before + 1) in result.output, result
 

@@ -15,15 +15,19 @@ The example installs systemd workers and the r_runtime role's default settings o
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pathlib
 import re
 import shlex
+import ssl
 import subprocess
+import urllib.request
 
 import ansible
 import pytest
 import yaml
+from ansible_collections.plumber.hosting.tests.standins.digitalocean import serve
 
 ROOT = pathlib.Path(os.environ.get('MOLECULE_PROJECT_DIRECTORY') or pathlib.Path(__file__).resolve().parents[3])
 # A line "File `path`:" and the fenced block right after it.
@@ -155,3 +159,78 @@ def test_readme_example_over_ssh_from_the_installed_tarball(host, installed, use
     rc, output = run(cmd, user_folder, env, timeout=1200)
     assert rc == 0, output[-8000:]
     assert recap_changed(output) == 0, output[-8000:]
+
+
+# The DigitalOcean path (docs/digitalocean.md), against the stand-in of DigitalOcean's API
+# (tests/standins/digitalocean.py): its droplet "readme-example" is this instance, which the README's
+# example above has made a plumber server reached over SSH. The playbooks run as a user runs them,
+# from a folder of their own with the installed tarball; only the API's URL and its CA are the test's.
+PROVISION = 'ansible-playbook -i inventory.ini plumber.hosting.provision_digitalocean'
+DESTROY = 'ansible-playbook -i inventory.ini plumber.hosting.destroy_digitalocean'
+DO_TOKEN = 'dop_v1_readme-example-token'
+
+
+@pytest.fixture(scope='module')
+def digitalocean(instance_address, tmp_path_factory):
+    server, state = serve(DO_TOKEN, directory=str(tmp_path_factory.mktemp('digitalocean')),
+                          on_create=lambda droplet: {'public': instance_address, 'private': instance_address})
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def standin_state(state):
+    with urllib.request.urlopen(state.base + '/__standin__/state', context=ssl.create_default_context(cafile=state.ca)) as answer:
+        return json.loads(answer.read())
+
+
+def test_the_digitalocean_path_provisions_configures_and_destroys(user_folder, installed, ssh_key, instance_address, digitalocean):
+    for name in ('DIGITALOCEAN_TOKEN', 'DIGITALOCEAN_ACCESS_TOKEN'):
+        assert name not in os.environ
+    folder = user_folder.parent / 'droplets'
+    folder.mkdir()
+    for name in ('group_vars', 'apis'):
+        os.symlink(user_folder / name, folder / name)
+    # The README's inventory, its server line the droplet's name: the playbook finds the address.
+    lines = (user_folder / 'inventory.ini').read_text(encoding='utf-8').splitlines()
+    lines = [' '.join(field for field in line.split(' ') if not field.startswith('ansible_host='))
+             if line.startswith('readme-example ') else line for line in lines]
+    (folder / 'inventory.ini').write_text('\n'.join(lines) + '\n', encoding='utf-8')
+    env = dict(user_env(installed), REQUESTS_CA_BUNDLE=digitalocean.ca)
+    extra = ['-e', 'digitalocean_api_url=%s' % digitalocean.base, '-e', 'digitalocean_ssh_public_key_file=%s.pub' % ssh_key]
+
+    # No token: refused before anything is made.
+    rc, output = run(shlex.split(PROVISION) + extra, folder, env)
+    assert rc != 0 and 'no DigitalOcean API token' in output, output[-4000:]
+    assert standin_state(digitalocean)['calls'] == []
+
+    env['DIGITALOCEAN_TOKEN'] = DO_TOKEN
+    rc, output = run(shlex.split(PROVISION) + extra, folder, env, timeout=1200)
+    assert rc == 0, output[-8000:]
+    assert DO_TOKEN not in output
+    assert 'readme-example: %s' % instance_address in output and 'http://%s/hello/' % instance_address in output, output[-4000:]
+    state = standin_state(digitalocean)
+    droplet, = state['droplets']
+    assert (droplet['name'], droplet['region']['slug'], droplet['size_slug'], droplet['tags']) == \
+        ('readme-example', 'fra1', 's-1vcpu-2gb', ['plumber'])
+    key, = state['ssh_keys']
+    assert key['public_key'].strip() == pathlib.Path(ssh_key + '.pub').read_text(encoding='utf-8').strip()
+    firewall, = state['firewalls']
+    assert sorted(rule['ports'] for rule in firewall['inbound_rules'] if 'addresses' in rule['sources']) == ['22', '443', '80']
+    # The API answers at the printed URL, through the droplet's front.
+    answer = subprocess.run(['curl', '-fsS', '--max-time', '10', 'http://%s/hello/hello' % instance_address],
+                            capture_output=True, text=True, check=False)
+    assert 'hello from plumber.hosting' in answer.stdout, answer.stdout + answer.stderr
+
+    rc, output = run(shlex.split(PROVISION) + extra, folder, env, timeout=1200)
+    assert rc == 0 and recap_changed(output) == 0, output[-8000:]
+    assert len(standin_state(digitalocean)['droplets']) == 1
+
+    # Destroying needs the droplets' names as confirmation.
+    rc, output = run(shlex.split(DESTROY) + extra + ['-e', 'digitalocean_destroy=other'], folder, env)
+    assert rc != 0 and 'digitalocean_destroy=readme-example' in output, output[-4000:]
+    assert len(standin_state(digitalocean)['droplets']) == 1
+    rc, output = run(shlex.split(DESTROY) + extra + ['-e', 'digitalocean_destroy=readme-example'], folder, env)
+    assert rc == 0, output[-4000:]
+    state = standin_state(digitalocean)
+    assert (state['droplets'], state['firewalls'], state['ssh_keys']) == ([], [], []), state

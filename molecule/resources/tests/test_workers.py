@@ -116,6 +116,33 @@ def test_killed_worker_comes_back(host):
     assert time.time() - started < 15
 
 
+def greeter_process(host, manager):
+    """What restarting greeter's worker would change: its R process, or its container."""
+    if manager in ('pm2', 'systemd'):
+        return worker_pid(host, 'greeter', 8100)
+    return host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' plumber-greeter-8100")
+
+
+def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play, manager, plumber_apis, tmp_path):
+    """playbooks/deploy.yml: hello's new code reaches every hello worker, greeter's worker is not restarted, and no
+    task of the roles a code change does not need runs. (The next test's last run restores hello's code.)"""
+    shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), str(tmp_path))
+    with open(str(tmp_path / 'plumber.R'), 'a', encoding='utf-8') as handle:
+        handle.write('\n#* @get /deployed\nfunction() list(deployed = TRUE)\n')
+    greeter = greeter_process(host, manager)
+    changed = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in plumber_apis]
+    result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': changed})
+    assert result.rc == 0, result
+    # Packages the code uses and does not list are still looked after (plumber.hosting.api includes r_runtime's
+    # `dependencies`); R, the listed packages, Docker, the front, TLS and the firewall are not.
+    for task in ('r_runtime : Install R, plumber', 'r_runtime : Install the R packages the APIs need', 'docker_engine :',
+                 'proxy :', 'tls :', 'firewall :'):
+        assert 'plumber.hosting.' + task not in result.output, task
+    for port in APIS['hello']:
+        assert get(host, port, '/deployed') == {'deployed': [True]}, port
+    assert greeter_process(host, manager) == greeter
+
+
 def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager, plumber_apis):
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), tmp)

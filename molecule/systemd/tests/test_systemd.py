@@ -40,21 +40,37 @@ def main_pids(host, prefix):
                 for unit in units if unit.endswith('.service'))
 
 
-def test_removed_workers_are_stopped_and_the_others_keep_running(host, play, plumber_apis):
-    """Removing an API touches no other: guarded and routered, listed after greeter, keep their
-    default ports and their processes."""
+def test_remove_playbook_removes_one_api_and_fewer_workers_stop_the_others_keep_running(host, play, plumber_apis):
+    """playbooks/remove.yml takes greeter out (while hello goes down to one worker): its workers, unit file,
+    route, code and environment file (secrets) go, its data stays. guarded and routered, listed after
+    greeter, keep their default ports and their processes. The next converge brings it all back."""
     others = dict(main_pids(host, 'plumber-guarded@'), **main_pids(host, 'plumber-routered@'))
     assert len(others) == 2, others
-    fewer = [dict(api, workers=1) if api['name'] == 'hello' else api for api in plumber_apis if api['name'] != 'greeter']
-    result = play('converge.yml', extra_vars={'plumber_apis': fewer})
+    assert host.file('/srv/plumber/greeter/data').is_directory
+    hello = [api for api in plumber_apis if api['name'] == 'hello'][0]
+    result = play('../../playbooks/remove.yml', extra_vars={'remove_apis': 'greeter', 'test_api_hello': dict(hello, workers=1)})
     assert result.rc == 0, result
     assert not host.service(UNITS[1]).is_enabled
     assert host.run('curl -fsS http://127.0.0.1:%d/healthz' % (HELLO + 1)).rc != 0
     assert not host.file('/etc/systemd/system/plumber-greeter@.service').exists
+    assert host.run('curl -fsS http://127.0.0.1:8100/healthz').rc != 0
+    for gone in ('/srv/plumber/greeter/current', '/srv/plumber/greeter/incoming', '/srv/plumber/greeter/run-greeter.R',
+                 '/etc/plumber/greeter.env'):
+        assert not host.file(gone).exists, gone
+    assert host.file('/srv/plumber/greeter/data').is_directory
+    # The front: greeter's prefix is gone, hello still answers.
+    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/greeter/healthz") == '404'
+    assert host.run('curl -fsS http://127.0.0.1/hello/healthz').rc == 0
     assert dict(main_pids(host, 'plumber-guarded@'), **main_pids(host, 'plumber-routered@')) == others
+
+    still_listed = play('../../playbooks/remove.yml', extra_vars={'remove_apis': 'nosuch'})
+    assert still_listed.rc != 0 and 'remove_apis names nosuch, which no host of plumber_servers lists' in still_listed.output, still_listed
+    assert still_listed.changed == 0, still_listed
+
     restored = play('converge.yml')
     assert restored.rc == 0, restored
     assert host.service(UNITS[1]).is_running and host.service('plumber-greeter@8100').is_running
+    assert host.file('/etc/plumber/greeter.env').mode == 0o640
 
 
 # The data model is checked in the api role, the same for every process manager: tested here once.
