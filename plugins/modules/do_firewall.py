@@ -183,6 +183,15 @@ def run(module):
     module.exit_json(**result)
 
 
+def rules_option(side):
+    """The argument spec of inbound_rules (side 'sources') or outbound_rules ('destinations')."""
+    return dict(type='list', elements='dict', default=[], options={
+        'protocol': dict(type='str', required=True, choices=['tcp', 'udp', 'icmp']),
+        'ports': dict(type='str', default='0'),
+        side: dict(type='dict', required=True),
+    })
+
+
 def main():
     argument_spec = common_argument_spec()
     argument_spec.update(
@@ -190,16 +199,8 @@ def main():
         name=dict(type='str', required=True),
         droplet_ids=dict(type='list', elements='int', default=[]),
         tags=dict(type='list', elements='str', default=[]),
-        inbound_rules=dict(type='list', elements='dict', default=[], options=dict(
-            protocol=dict(type='str', required=True, choices=['tcp', 'udp', 'icmp']),
-            ports=dict(type='str', default='0'),
-            sources=dict(type='dict', required=True),
-        )),
-        outbound_rules=dict(type='list', elements='dict', default=[], options=dict(
-            protocol=dict(type='str', required=True, choices=['tcp', 'udp', 'icmp']),
-            ports=dict(type='str', default='0'),
-            destinations=dict(type='dict', required=True),
-        )),
+        inbound_rules=rules_option('sources'),
+        outbound_rules=rules_option('destinations'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run(module)
