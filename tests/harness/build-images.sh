@@ -16,12 +16,13 @@ ensure_base() {
     return 0
   fi
   log "No registry answered; building the base image with debootstrap"
-  local dir
+  local dir start=$SECONDS
   dir=$(mktemp -d)
   as_root debootstrap --variant=minbase bookworm "$dir" "$(debian_mirror)" >"$CACHE/debootstrap.log" 2>&1 \
     || die "debootstrap failed, see $CACHE/debootstrap.log"
   as_root tar -C "$dir" -c . | docker import - "$base" >/dev/null
   as_root rm -rf "$dir"
+  log "Built $base in $((SECONDS - start)) s"
 }
 
 # A recipe with a file `parent` (the name of another recipe) builds on that image, built first;
@@ -43,9 +44,11 @@ build_recipe() {
   hash=$( (docker image inspect -f '{{.Id}}' "$base"; cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)
   tag=plumber-hosting-test/$name:$hash
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    local start=$SECONDS
     log "Building image $tag"
     DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" -t "$tag" "$ctx" >"$CACHE/build-$name.log" 2>&1 \
       || { tail -n 30 "$CACHE/build-$name.log" >&2; die "building $name failed"; }
+    log "Built $tag in $((SECONDS - start)) s"
   fi
   # Scenarios name the image by this stable tag.
   docker tag "$tag" "plumber-hosting-test/$name:latest"
