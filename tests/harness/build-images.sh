@@ -54,11 +54,19 @@ build_recipe() {
   docker tag "$tag" "plumber-hosting-test/$name:latest"
   rm -rf "$ctx"
   BUILT[$name]=1
+  # tests/run starts the scenarios whose images are all marked ready while the others still build.
+  touch "$READY/$name"
 }
 
-mkdir -p "$CACHE"
+READY=$CACHE/images-ready
+rm -rf "$READY" && mkdir -p "$READY"
 docker info >/dev/null 2>&1 || die "Docker is not running; tests/run setup installs and starts it"
 ensure_base
+# The recipes built on the Debian base first (quick ones: the Docker scenarios need only those),
+# then those built on another recipe (debian12-systemd-r, the longest).
+for recipe in "$ROOT"/tests/images/*/; do
+  [ -f "$recipe/parent" ] || build_recipe "$(basename "$recipe")"
+done
 for recipe in "$ROOT"/tests/images/*/; do
   build_recipe "$(basename "$recipe")"
 done

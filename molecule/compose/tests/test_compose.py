@@ -258,7 +258,7 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
     """Three runs while a client keeps asking, none of its requests failing:
     1. hello scaled from 3 replicas to 2, and sticky sessions on: scaling changes no image, so the
        replicas that stay are old ones; each client with the cookie is kept on one replica;
-    2. broken code: the play fails and the old version keeps serving. Then `docker kill`, a
+    2. broken code through playbooks/deploy.yml: the play fails and the old version keeps serving. Then `docker kill`, a
        deliberate stop for Docker: no restart policy applies until the playbook runs again;
     3. the original settings and code: the run brings the project back to its definition, the
        killed replica included, hello back to 3 replicas, and sticky sessions off (the default)."""
@@ -283,7 +283,7 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
         with open(source + '/plumber.R', encoding='utf-8') as handle:
             (tmp_path / 'plumber.R').write_text(handle.read() + '\nfunction( {\n', encoding='utf-8')
         broken_apis = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in two]
-        broken = play('converge.yml', extra_vars={'plumber_apis': broken_apis, 'compose_sticky_sessions': True})
+        broken = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': broken_apis, 'compose_sticky_sessions': True})
         assert broken.rc != 0, broken
         assert 'unexpected' in broken.output, broken
         assert replica_ids(host, 'hello') == after

@@ -116,13 +116,14 @@ def test_routered_serves_the_router_its_entrypoint_returns(host, plumber_vars):
 
 
 def test_a_package_found_nowhere_fails_the_deploy_naming_file_and_line(host, plumber_vars, play, tmp_path):
-    """An API whose code uses a package nobody has: the play stops before any worker restarts."""
+    """An API whose code uses a package nobody has: the play stops before any worker restarts. Through
+    playbooks/deploy.yml: the check is the api role's, the same in site.yml."""
     code = tmp_path / 'needy'
     code.mkdir()
     (code / 'plumber.R').write_text('#* @get /x\nfunction() nosuchpkg::thing()\n')
     before = worker_starts(host, plumber_vars, 'guarded')
     apis = plumber_vars['plumber_apis'] + [{'name': 'needy', 'src': str(code), 'port': 8900}]
-    result = play('converge.yml', extra_vars={'plumber_apis': apis})
+    result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': apis})
     assert result.rc != 0, result
     assert 'API needy uses R packages its packages do not list: nosuchpkg at plumber.R:2;' in result.output, result
     assert "R package 'nosuchpkg'" in result.output and 'plumber.R:2' in result.output, result

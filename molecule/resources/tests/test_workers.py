@@ -144,12 +144,13 @@ def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play
 
 
 def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager, plumber_apis):
+    """New code goes out with playbooks/deploy.yml; the load check is the api role's, the same in site.yml."""
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), tmp)
         with open(os.path.join(tmp, 'plumber.R'), 'a', encoding='utf-8') as handle:
             handle.write('\nfunction( {\n')
         broken = [dict(api, src=tmp) if api['name'] == 'hello' else api for api in plumber_apis]
-        result = play('converge.yml', extra_vars={'plumber_apis': broken})
+        result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': broken})
     assert result.rc != 0, result
     # R's own message: from the pre-flight load on the host, or from the image build.
     assert 'unexpected' in result.output, result
@@ -158,7 +159,7 @@ def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play
     if manager in ('pm2', 'systemd'):
         assert 'does not load' in result.output, result
         assert 'function( {' not in host.file('/srv/plumber/hello/current/plumber.R').content_string
-    restored = play('converge.yml')
+    restored = play('../../playbooks/deploy.yml')
     assert restored.rc == 0, restored
 
 
