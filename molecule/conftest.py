@@ -47,6 +47,28 @@ def address():
     return instance_address
 
 
+class RequestLoop:
+    """GETs `url` with curl inside instance `name`, back to back, until stopped; one line per answer, ending
+    with its HTTP status. `curl_args`: more curl options, as shell words."""
+
+    def __init__(self, name, url, curl_args=''):
+        self.name = name
+        script = ('rm -f /tmp/loop.stop; while [ ! -e /tmp/loop.stop ]; do '
+                  "curl -s --max-time 60 -w ' %%{http_code}\\n' %s '%s'; done" % (curl_args, url))
+        self.proc = subprocess.Popen(['docker', 'exec', name, 'sh', '-c', script],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def stop(self):
+        subprocess.run(['docker', 'exec', self.name, 'touch', '/tmp/loop.stop'], check=True, timeout=30)
+        return self.proc.communicate(timeout=120)[0].splitlines()
+
+
+@pytest.fixture(scope='session')
+def request_loop():
+    """`request_loop(instance, url, curl_args='')`: a RequestLoop started (one at a time per instance)."""
+    return RequestLoop
+
+
 @pytest.fixture(scope='session')
 def reachable_from_controller():
     """`reachable_from_controller(name, ports)`: {port: True when the controller, another host on the instance's

@@ -74,6 +74,9 @@ BALANCER_OPTIONS = dict(
                        description='Seconds a health check may take; a worker busy longer than this with one request counts as down '
                                    '(it gets no new requests) until it answers again.'),
     maxconn=dict(type='int', required=True, description='Requests in flight per server; V(0) for no limit.'),
+    slow_start=dict(type='int', default=0,
+                    description='Seconds over which a server that comes back up (restarted, or put back after a drain) '
+                                'goes from a small share of the new requests to its full share; V(0) for at once.'),
     cookie_key=dict(type='str', required=True,
                     description='Secret (letters and digits) mixed into the sticky cookies of C(server_template) backends.'),
     stats=dict(type='str', default='',
@@ -145,7 +148,7 @@ LOG_RE = re.compile(r'^(?P<target>\S+)( len [0-9]+)?( format (raw|short|local|pr
 NUMBERS = {
     'router.timeout': (1, 86400), 'router.tls.port': (1, 65535), 'router.tls.hsts': (0, 63072000),
     'balancer.timeout': (1, 86400), 'balancer.check_interval': (1, 3600), 'balancer.check_timeout': (1, 86400),
-    'balancer.maxconn': (0, 10000),
+    'balancer.maxconn': (0, 10000), 'balancer.slow_start': (0, 3600),
 }
 MAX_SLOTS = 1024
 

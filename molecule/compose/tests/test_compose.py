@@ -96,21 +96,6 @@ def all_replicas_serve(host, service='hello', path='/hello/whoami', timeout=90):
     return wait_until(check, timeout)
 
 
-class RequestLoop:
-    """GETs `path` through nginx inside the instance, back to back, until stopped; one line each."""
-
-    def __init__(self, instance, path):
-        self.instance = instance
-        script = ('rm -f /tmp/loop.stop; while [ ! -e /tmp/loop.stop ]; do '
-                  "curl -s --max-time 60 -w ' %%{http_code}\\n' %s '%s%s'; done" % (AUTH, BASE, path))
-        self.proc = subprocess.Popen(['docker', 'exec', instance, 'sh', '-c', script],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-    def stop(self):
-        subprocess.run(['docker', 'exec', self.instance, 'touch', '/tmp/loop.stop'], check=True, timeout=30)
-        return self.proc.communicate(timeout=120)[0].splitlines()
-
-
 # Before anything disturbs the converged host.
 def test_check_mode_on_the_converged_host_reports_no_change(converged_check):
     assert converged_check.rc == 0, converged_check
@@ -170,10 +155,10 @@ def test_every_replica_receives_traffic(host):
     assert set(seen) == ids, seen
 
 
-def test_balancer_reloads_drop_no_request(host, instance):
+def test_balancer_reloads_drop_no_request(host, instance, request_loop):
     """Each change of HAProxy's configuration reloads it: the new process must serve at once, with the
     replicas' addresses, rather than answer 503 until Docker's DNS has been asked."""
-    loop = RequestLoop(instance, '/hello/whoami')
+    loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
     try:
         time.sleep(2)
         for _reload in range(5):
@@ -254,7 +239,7 @@ def test_long_requests_outlive_nginx_default_timeout(host):
     assert get(host, '/hello/slow?seconds=65')['slept'] == 65
 
 
-def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path):
+def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path, request_loop):
     """Three runs while a client keeps asking, none of its requests failing:
     1. hello scaled from 3 replicas to 2, and sticky sessions on: scaling changes no image, so the
        replicas that stay are old ones; each client with the cookie is kept on one replica;
@@ -264,7 +249,7 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
        killed replica included, hello back to 3 replicas, and sticky sessions off (the default)."""
     assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
     two = with_workers(plumber_apis, 'hello', 2)
-    loop = RequestLoop(instance, '/hello/whoami')
+    loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
     try:
         before = replica_ids(host, 'hello')
         down = play('converge.yml', extra_vars={'plumber_apis': two, 'compose_sticky_sessions': True})
@@ -297,7 +282,7 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
     assert host.run('docker kill %s', victim).rc == 0
     assert replica_ids(host, 'hello') == {survivor}
     assert all_replicas_serve(host), stack_logs(host)
-    loop = RequestLoop(instance, '/hello/whoami')
+    loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
     try:
         rerun = play('converge.yml')
         assert rerun.rc == 0 and rerun.changed > 0, rerun

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -82,11 +83,15 @@ def ips(address):
     return {role: address(name) for role, name in NAMES.items() if role != 'client'}
 
 
-@pytest.fixture(scope='module')
-def app3_workers():
-    """The host names hello's docker workers answer with: their containers' (short ids)."""
+def hello_containers():
+    """The host names hello's docker workers on app3 answer with: their containers' (short ids)."""
     return set(subprocess.run(['docker', 'exec', NAMES['app3'], 'docker', 'ps', '-q', '--filter', 'label=plumber.hosting.api=hello'],
                               capture_output=True, text=True, check=True).stdout.split())
+
+
+@pytest.fixture(scope='module')
+def app3_workers():
+    return hello_containers()
 
 
 @pytest.fixture(scope='module')
@@ -251,14 +256,20 @@ def ufw_ports(host):
 
 
 # Last: the scenario ends with app2 out of the inventory. The rerun also takes the front's extra
-# public port away (molecule.yml): its firewall rule goes stale and is deleted.
+# public port away (molecule.yml): its firewall rule goes stale and is deleted. And it sends new code
+# of hello: app1 (systemd) and app3 (docker) restart their hello workers, each drained at the front first.
 def test_removing_an_app_host_is_a_rerun_that_drains_it_without_a_failed_request(play, hosts, ips, client, app3_workers, tmp_path):
     assert '8443/tcp' in ufw_ports(hosts['front'])
     inventory = inventory_without(NAMES['app2'], tmp_path)
+    code = tmp_path / 'hello'
+    code.mkdir()
+    with open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), encoding='utf-8') as handle:
+        code.joinpath('plumber.R').write_text(handle.read() + '\n#* @get /v2\nfunction() list(v2 = TRUE)\n', encoding='utf-8')
+    hello = {'name': 'hello', 'src': str(code), 'workers': 2}
     client.check_output('rm -f /tmp/loop.json /tmp/loop.stop; setsid nohup python3 /tmp/loop.py %s %s/hello/whoami 1800 /tmp/loop.stop'
                         ' > /tmp/loop.json 2>&1 &' % (ROOTS, BASE))
     try:
-        result = play('converge.yml', extra_vars={'firewall_public_ports': []}, inventory=inventory)
+        result = play('converge.yml', extra_vars={'firewall_public_ports': [], 'test_api_hello': hello}, inventory=inventory)
     finally:
         client.check_output('touch /tmp/loop.stop')
     deadline = time.monotonic() + 60
@@ -271,11 +282,18 @@ def test_removing_an_app_host_is_a_rerun_that_drains_it_without_a_failed_request
     assert summary['failures'] == [], summary
     # app2 was behind the front when the run started.
     assert any(key.startswith(NAMES['app2']) for key in summary['answers']), summary
+    # app3's hello containers are new ones (new code).
     late = whoami(client, 12)
-    assert {answer['host'] for answer in late} == {NAMES['app1']} | app3_workers, late
+    assert {answer['host'] for answer in late} == {NAMES['app1']} | hello_containers(), late
+    assert not hello_containers() & app3_workers
     # The servers are <address>:<port>.
     config = hosts['front'].check_output('cat /etc/haproxy/haproxy.cfg')
     assert ' %s:' % ips['app2'] not in config and NAMES['app2'] not in config, config
     assert ' %s:' % ips['app1'] in config, config
     ports = ufw_ports(hosts['front'])
     assert '8443/tcp' not in ports and {'22/tcp', '80/tcp', '443/tcp'} <= ports, ports
+    # The new code on every app host left, each hello worker drained at the front (from its app host) before it restarted.
+    assert {answer['status'] for answer in get(client, *['%s/hello/v2' % BASE] * 6)} == {200}
+    drained = re.findall(r'TASK \[plumber\.hosting\.proxy : Wait for its requests to end, then put it in maintenance, '
+                         r'server ([^\]]+)\]', result.output)
+    assert sorted(set(drained)) == sorted('hello/%s:%d' % (ips[app], port) for app in ('app1', 'app3') for port in (HELLO, HELLO + 1)), drained

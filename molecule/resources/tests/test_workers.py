@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -123,24 +124,100 @@ def greeter_process(host, manager):
     return host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' plumber-greeter-8100")
 
 
-def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play, manager, plumber_apis, tmp_path):
+def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play, manager, plumber_apis, tmp_path, request_loop):
     """playbooks/deploy.yml: hello's new code reaches every hello worker, greeter's worker is not restarted, and no
-    task of the roles a code change does not need runs. (The next test's last run restores hello's code.)"""
+    task of the roles a code change does not need runs. A client asking through the front all along gets every answer:
+    each worker is drained at the front before it restarts. (The next test uses the new code's /slow; the broken-code
+    test's last run restores hello's code.)"""
     shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), str(tmp_path))
     with open(str(tmp_path / 'plumber.R'), 'a', encoding='utf-8') as handle:
-        handle.write('\n#* @get /deployed\nfunction() list(deployed = TRUE)\n')
+        handle.write('\n#* @get /deployed\nfunction() list(deployed = TRUE)\n'
+                     '\n#* @serializer unboxedJSON\n#* @post /slow\n'
+                     'function(seconds = 1) { Sys.sleep(as.numeric(seconds)); list(slept = as.numeric(seconds)) }\n')
     greeter = greeter_process(host, manager)
     changed = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in plumber_apis]
-    result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': changed})
+    loop = request_loop(host.ansible.get_variables()['inventory_hostname'], 'http://127.0.0.1/hello/whoami')
+    try:
+        result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': changed})
+    finally:
+        answers = loop.stop()
     assert result.rc == 0, result
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert len(answers) > 50 and not failed, (len(answers), failed[:10])
+    # Each hello worker drained (the proxy role's entry point rotation ran for it), no other worker.
+    drained = re.findall(r'TASK \[plumber\.hosting\.proxy : Wait for its requests to end, then put it in maintenance, server ([^\]]+)\]',
+                         result.output)
+    assert sorted(set(drained)) == ['hello/127.0.0.1:%d' % port for port in APIS['hello']], drained
     # Packages the code uses and does not list are still looked after (plumber.hosting.api includes r_runtime's
     # `dependencies`); R, the listed packages, Docker, the front, TLS and the firewall are not.
     for task in ('r_runtime : Install R, plumber', 'r_runtime : Install the R packages the APIs need', 'docker_engine :',
-                 'proxy :', 'tls :', 'firewall :'):
+                 'tls :', 'firewall :'):
         assert 'plumber.hosting.' + task not in result.output, task
+    # Of the front's role, only the drains (its entry point rotation) ran.
+    proxy_tasks = set(re.findall(r'TASK \[plumber\.hosting\.proxy : ([^,\]]+)', result.output))
+    assert proxy_tasks <= {"Validating arguments against arg spec 'rotation' - Take one worker out of rotation at its fronts before a restart",
+                           'Find the fronts whose HAProxy has an admin socket', 'Stop sending new requests to the server at the fronts',
+                           'Wait for its requests to end', 'Put the server back in rotation at the fronts'}, proxy_tasks
     for port in APIS['hello']:
         assert get(host, port, '/deployed') == {'deployed': [True]}, port
     assert greeter_process(host, manager) == greeter
+
+
+ROTATION = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: plumber.hosting.proxy
+        tasks_from: rotation
+      vars:
+        proxy_rotation: %s
+        proxy_rotation_fronts: ["{{ inventory_hostname }}"]
+        proxy_rotation_backend: hello
+        proxy_rotation_server: "127.0.0.1:%d"
+"""
+
+
+def server_state(host, port):
+    """HAProxy's status and sessions of hello's server 127.0.0.1:<port>, from its admin socket."""
+    line = host.check_output("python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('/run/haproxy/admin.sock'); "
+                             "s.sendall(b'show stat\\\\n'); print(s.makefile().read())\" | grep '^hello,127.0.0.1:%d,'" % port)
+    fields = line.split(',')
+    return fields[17], int(fields[4])
+
+
+def test_a_drained_worker_finishes_its_request_and_gets_no_new_one(host, play):
+    """The proxy role's entry point rotation, as the process managers run it around a restart: a request in flight on
+    the drained worker ends with its answer, and the new ones go to the other worker until it is enabled again."""
+    first, second = APIS['hello']
+    name = host.ansible.get_variables()['inventory_hostname']
+    # Two 8-second requests through the front: one on each worker (HAProxy gives each worker one request at a time).
+    slow = [subprocess.Popen(['docker', 'exec', name, 'curl', '-sS', '-X', 'POST', '-w', ' %{http_code}',
+                              'http://127.0.0.1/hello/slow?seconds=8'], stdout=subprocess.PIPE, text=True) for _request in range(2)]
+    time.sleep(1)
+    assert server_state(host, first)[1] == 1 and server_state(host, second)[1] == 1
+    drained = play(ROTATION % ('drain', first))
+    assert drained.rc == 0, drained
+    # In maintenance only once its request has ended (a play takes a few seconds; the request 8).
+    assert server_state(host, first) == ('MAINT', 0)
+    answers = [request.communicate(timeout=30)[0] for request in slow]
+    assert answers == ['{"slept":8} 200'] * 2, answers
+    assert {get(host, 80, '/hello/whoami')['worker'] for _request in range(6)} == {second}
+    enabled = play(ROTATION % ('enable', first))
+    assert enabled.rc == 0, enabled
+    # Up at once (the checks resume; 'UP 1/3' until they have passed), and slow start gives it its share again.
+    assert server_state(host, first)[0].startswith('UP')
+    assert wait_until_seen(host, first)
+
+
+def wait_until_seen(host, port, timeout=30):
+    """True once a request through the front reaches the worker on `port` (slow start gives it few at first)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if get(host, 80, '/hello/whoami')['worker'] == port:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager, plumber_apis):

@@ -29,7 +29,7 @@ NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
 HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
 
 BALANCER = {'log': 'stdout format raw local0', 'timeout': 300, 'check_interval': 1, 'check_timeout': 5,
-            'maxconn': 1, 'cookie_key': 'k' * 32}
+            'maxconn': 1, 'slow_start': 2, 'cookie_key': 'k' * 32}
 ROUTER = {'server_name': '_', 'timeout': 300, 'client_max_body_size': '100m'}
 
 # plumber.hosting.compose: servers found through Docker's DNS, nginx reaching HAProxy by name.
@@ -153,13 +153,17 @@ def test_filter_static_servers_render_valid_configuration(tmp_path):
     router = {key: value for key, value in PLAIN['router'].items() if key != 'tls'}
     proxy = validate_proxy({'router': router, 'balancer': PLAIN['balancer'], 'backends': backends})
     routes, cfg = render_checked(tmp_path, proxy)
-    # Every worker of both hosts, by host name (web1 at 10.0.0.2 first), a cookie value each for the sticky API.
-    assert ('    server hello1 10.0.0.2:9000 check cookie hello1\n    server hello2 10.0.0.2:9001 check cookie hello2\n'
-            '    server hello3 10.0.0.1:9000 check cookie hello3\n    server hello4 10.0.0.1:9001 check cookie hello4\n') in cfg
-    assert '    server greeter1 10.0.0.2:9100 check\n    server greeter2 10.0.0.1:9100 check\n' in cfg
+    # Every worker of both hosts, by host name (web1 at 10.0.0.2 first), named after its address (the worker roles
+    # drain hello/10.0.0.2:9000 before they restart it), a cookie value each for the sticky API.
+    assert ('    server 10.0.0.2:9000 10.0.0.2:9000 check cookie hello1\n    server 10.0.0.2:9001 10.0.0.2:9001 check cookie hello2\n'
+            '    server 10.0.0.1:9000 10.0.0.1:9000 check cookie hello3\n    server 10.0.0.1:9001 10.0.0.1:9001 check cookie hello4\n') in cfg
+    assert '    server 10.0.0.2:9100 10.0.0.2:9100 check\n    server 10.0.0.1:9100 10.0.0.1:9100 check\n' in cfg
     assert 'server-template' not in cfg and 'resolvers plumber' not in cfg and 'dynamic-cookie-key' not in cfg
     assert 'location = /greet/v1/__docs__ {' in routes and 'location /hello/ {' in routes
     assert '\nresolver ' not in routes
+    # A server back from a drain or a restart gets its full share of requests over 2 s.
+    assert ' maxconn 1 slowstart 2s\n' in cfg
+
 
 
 def test_filter_server_template_renders_valid_configuration(tmp_path):
