@@ -165,7 +165,6 @@ def test_filter_static_servers_render_valid_configuration(tmp_path):
     assert ' maxconn 1 slowstart 2s\n' in cfg
 
 
-
 def test_filter_server_template_renders_valid_configuration(tmp_path):
     apis = [{'name': 'hello', 'src': '/srv/hello', 'workers': 5}, {'name': 'greeter', 'src': '/srv/greeter'}]
     hosts = [dict(filter_hosts('compose', '127.0.0.1')[0], apis=apis)]
