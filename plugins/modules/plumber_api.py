@@ -215,17 +215,15 @@ stderr:
   type: str
 """
 
-import hashlib
 import json
 import os
 import pwd
 import re
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import find_entrypoint
-from ansible_collections.plumber.hosting.plugins.module_utils._files import file_digest
+from ansible_collections.plumber.hosting.plugins.module_utils._files import tree_revision
 from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
 from ansible_collections.plumber.hosting.plugins.module_utils._rdeps import scan_tree
 from ansible_collections.plumber.hosting.plugins.module_utils._r import (
@@ -301,8 +299,6 @@ KILLED = 137
 # where line N + 1 is the first line of the expression that failed.
 _PLUMBER_LINE_RE = re.compile(r"^Error on line #(\d+): '.*?' - (?:Error in eval\(expr, envir\): )?(.*)$", re.S)
 
-SKIPPED_DIRS = ('.git',)
-
 
 def hex_text(value):
     """The text R sent as the hex of its UTF-8 bytes (as it is when it is not hex)."""
@@ -319,29 +315,6 @@ def readable_error(message, entrypoint):
     if match:
         message = '%s:%d: %s' % (entrypoint, int(match.group(1)) + 1, match.group(2).strip())
     return message
-
-
-def tree_revision(root):
-    """SHA-256 over the relative path and content of every file under root, in path order."""
-    entries = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
-        dirnames[:] = [name for name in dirnames if name not in SKIPPED_DIRS]
-        for name in dirnames + filenames:
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, root).replace(os.sep, '/')
-            if os.path.islink(full) and not os.path.isfile(full):
-                # A symlinked directory (not walked) or a dangling link: its target.
-                entries.append((rel, 'link', hashlib.sha256(os.readlink(full).encode('utf-8', 'surrogateescape')).hexdigest()))
-            elif name in filenames and stat.S_ISREG(os.stat(full).st_mode):
-                entries.append((rel, 'file', file_digest(full)))
-    revision = hashlib.sha256()
-    for rel, kind, digest in sorted(entries):
-        revision.update(b'%s\0%s\0%s\n' % (rel.encode('utf-8', 'surrogateescape'), kind.encode(), digest.encode()))
-    return revision.hexdigest()
-
-
-def _raise(error):
-    raise error
 
 
 class PlumberApi:

@@ -117,24 +117,29 @@ def test_killed_worker_comes_back(host):
     assert time.time() - started < 15
 
 
-def greeter_process(host, manager):
-    """What restarting greeter's worker would change: its R process, or its container."""
+def current_release(host):
+    """The release hello's `current` links to."""
+    return host.check_output('readlink /srv/plumber/hello/current')
+
+
+def worker_process(host, manager, name, port):
+    """What restarting a worker would change: its R process, or its container."""
     if manager in ('pm2', 'systemd'):
-        return worker_pid(host, 'greeter', 8100)
-    return host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' plumber-greeter-8100")
+        return worker_pid(host, name, port)
+    return host.check_output("docker inspect --format '{{.Id}} {{.State.StartedAt}}' plumber-%s-%d" % (name, port))
 
 
 def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play, manager, plumber_apis, tmp_path, request_loop):
     """playbooks/deploy.yml: hello's new code reaches every hello worker, greeter's worker is not restarted, and no
     task of the roles a code change does not need runs. A client asking through the front all along gets every answer:
-    each worker is drained at the front before it restarts. (The next test uses the new code's /slow; the broken-code
-    test's last run restores hello's code.)"""
+    each worker is drained at the front before it restarts. (The next test uses the new code's /slow; the rollback
+    playbook's test restores hello's code.)"""
     shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), str(tmp_path))
     with open(str(tmp_path / 'plumber.R'), 'a', encoding='utf-8') as handle:
         handle.write('\n#* @get /deployed\nfunction() list(deployed = TRUE)\n'
                      '\n#* @serializer unboxedJSON\n#* @post /slow\n'
                      'function(seconds = 1) { Sys.sleep(as.numeric(seconds)); list(slept = as.numeric(seconds)) }\n')
-    greeter = greeter_process(host, manager)
+    greeter = worker_process(host, manager, 'greeter', 8100)
     changed = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in plumber_apis]
     loop = request_loop(host.ansible.get_variables()['inventory_hostname'], 'http://127.0.0.1/hello/whoami')
     try:
@@ -160,7 +165,7 @@ def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play
                            'Wait for its requests to end', 'Put the server back in rotation at the fronts'}, proxy_tasks
     for port in APIS['hello']:
         assert get(host, port, '/deployed') == {'deployed': [True]}, port
-    assert greeter_process(host, manager) == greeter
+    assert worker_process(host, manager, 'greeter', 8100) == greeter
 
 
 ROTATION = """
@@ -222,6 +227,7 @@ def wait_until_seen(host, port, timeout=30):
 
 def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play, manager, plumber_apis):
     """New code goes out with playbooks/deploy.yml; the load check is the api role's, the same in site.yml."""
+    before = current_release(host)
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), tmp)
         with open(os.path.join(tmp, 'plumber.R'), 'a', encoding='utf-8') as handle:
@@ -233,11 +239,59 @@ def test_broken_code_fails_the_play_and_the_old_version_keeps_serving(host, play
     assert 'unexpected' in result.output, result
     for port in APIS['hello']:
         assert get(host, port, '/whoami')['worker'] == port
+    assert current_release(host) == before
     if manager in ('pm2', 'systemd'):
         assert 'does not load' in result.output, result
         assert 'function( {' not in host.file('/srv/plumber/hello/current/plumber.R').content_string
-    restored = play('../../playbooks/deploy.yml')
-    assert restored.rc == 0, restored
+
+
+def test_a_release_whose_workers_fail_their_health_check_is_rolled_back_by_itself(host, play, manager, plumber_apis, tmp_path,
+                                                                                  request_loop):
+    """New hello code that loads but whose health path answers 503 (as an API's does when its database is down): the first
+    worker restarted on it never becomes healthy, so every API this run changed goes back to its previous release, that
+    worker runs it again, and the play fails with the worker's error. The second worker is never touched, and a client
+    through the front gets every answer. (The deploy test's release, with /deployed, is current before and after.)"""
+    first, second = APIS['hello']
+    before = current_release(host)
+    untouched = worker_process(host, manager, 'hello', second)
+    shutil.copy(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R'), str(tmp_path))
+    with open(str(tmp_path / 'plumber.R'), 'a', encoding='utf-8') as handle:
+        handle.write('\n#* @get /healthz\nfunction(res) { res$status <- 503; list(database = "unreachable") }\n')
+    unhealthy = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in plumber_apis]
+    loop = request_loop(host.ansible.get_variables()['inventory_hostname'], 'http://127.0.0.1/hello/whoami')
+    try:
+        result = play('../../playbooks/deploy.yml', extra_vars={
+            'plumber_apis': unhealthy, 'systemd_ready_timeout': 10, 'pm2_ready_timeout': 10, 'docker_workers_ready_timeout': 10})
+    finally:
+        answers = loop.stop()
+    assert result.rc != 0, result
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert len(answers) > 20 and not failed, (len(answers), failed[:10])
+    new = re.search(r'hello: release (\w+) again \(release (\w+) left\)', result.output)
+    assert new and 'releases/' + new.group(1) == before and new.group(2) != new.group(1), result
+    assert 'worker(s) on port(s) %d did not answer GET' % first in result.output and 'answered HTTP 503' in result.output, result
+    assert 'log of the worker on port %d' % first in result.output, result
+    assert current_release(host) == before
+    for port in APIS['hello']:
+        assert get(host, port, '/deployed') == {'deployed': [True]}, port
+    assert worker_process(host, manager, 'hello', second) == untouched
+
+
+def test_rollback_playbook_returns_an_api_to_its_previous_release(host, play):
+    """playbooks/rollback.yml: hello goes back from the deploy test's release to the one site.yml made (the rolled back
+    release above left the history), its workers drained and restarted one at a time."""
+    before = current_release(host)
+    result = play('../../playbooks/rollback.yml', extra_vars={'rollback_apis': 'hello'})
+    assert result.rc == 0, result
+    assert current_release(host) != before
+    for port in APIS['hello']:
+        assert host.run('curl -fsS --max-time 5 http://127.0.0.1:%d/deployed' % port).rc != 0, port
+        assert get(host, port, '/whoami')['worker'] == port
+    # The release left is out of the history: the next rollback would go further back.
+    history = host.file('/srv/plumber/hello/releases/history').content_string.split()
+    assert 'releases/' + history[-1] == current_release(host) and before.split('/')[-1] not in history, (before, history)
+    unknown = play('../../playbooks/rollback.yml', extra_vars={'rollback_apis': 'nosuch'})
+    assert unknown.rc != 0 and 'rollback_apis names nosuch, which no host of plumber_servers lists in plumber_apis' in unknown.output
 
 
 def test_everything_answers_after_a_reboot(host, manager):

@@ -498,7 +498,8 @@ class Setting:
         deployment = public_view(self.api)
         deployment.update(workdir='%s/%s/current' % (home, name), env_file='%s/%s.env' % (self.vars['api_config_dir'], name),
                           wrapper='%s/%s/run-%s.R' % (home, name, name), routes=[], undeclared_packages=[],
-                          install_undeclared_packages=True, revision=hashlib.sha1(b'revision').hexdigest())
+                          install_undeclared_packages=True, release='3f9a1c0b7d2e', previous_release='8be41d09c5a7',
+                          config_checksum='0123-4567', revision=hashlib.sha1(b'revision').hexdigest())
         return deployment
 
     def template_vars(self, template):

@@ -18,7 +18,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.plumber.hosting.plugins.modules import plumber_api
 from ansible_collections.plumber.hosting.plugins.module_utils._loader import LOADER_R, r_literal
-from ansible_collections.plumber.hosting.plugins.modules.plumber_api import LOAD_SCRIPT, tree_revision
+from ansible_collections.plumber.hosting.plugins.module_utils._files import tree_revision
+from ansible_collections.plumber.hosting.plugins.modules.plumber_api import LOAD_SCRIPT
 from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleExitJson, AnsibleFailJson, patch_exits, run_main, substitute
 
 RSCRIPT = '/usr/bin/Rscript'
