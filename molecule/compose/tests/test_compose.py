@@ -97,9 +97,19 @@ def all_replicas_serve(host, service='hello', path='/hello/whoami', timeout=90):
 
 
 # Before anything disturbs the converged host.
-def test_check_mode_on_the_converged_host_reports_no_change(converged_check):
-    assert converged_check.rc == 0, converged_check
-    assert converged_check.changed == 0, converged_check
+def test_check_mode_on_the_converged_host_reports_no_change_while_a_long_request_outlives_nginx_default_timeout(play, instance):
+    """`--check --diff` of converge.yml changes nothing. Meanwhile (both take about a minute), a 65-second request gets its
+    answer: nginx cuts a proxied request off after 60 s unless told otherwise (compose_proxy_timeout: 300)."""
+    slow = subprocess.Popen(['docker', 'exec', instance, 'sh', '-c', "curl -sS --max-time 120 -w ' %%{http_code}' %s '%s%s'"
+                             % (AUTH, BASE, '/hello/slow?seconds=65')], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        check = play('converge.yml', '--check', '--diff')
+    finally:
+        answer = slow.communicate(timeout=180)[0]
+    assert check.rc == 0, check
+    assert check.changed == 0, check
+    body, _space, status = answer.rpartition(' ')
+    assert status == '200' and json.loads(body)['slept'] == 65, answer
 
 
 def test_https_with_the_acme_certificate_http_redirected_and_a_user_at_nginx(host):
@@ -232,11 +242,6 @@ def test_uploads_beyond_nginx_default_limit_reach_the_api(host):
                                 "-H 'Content-Type: application/octet-stream' --data-binary @/tmp/upload.bin '%s/hello/upload'" % BASE)
     host.run('rm -f /tmp/upload.bin')
     assert too_big == '413'
-
-
-def test_long_requests_outlive_nginx_default_timeout(host):
-    """nginx cuts a proxied request off after 60 s unless told otherwise (compose_proxy_timeout: 300)."""
-    assert get(host, '/hello/slow?seconds=65')['slept'] == 65
 
 
 def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path, request_loop):
