@@ -12,8 +12,9 @@ description:
   - The code of an API lives in one directory per version, C(<path>/releases/<release>), and C(<path>/current) is a
     symbolic link to one of them. The workers run C(current); the link is replaced in one rename, so a worker that
     starts sees one whole version, never a mix.
-  - A release is named after the first 12 hex digits of the SHA-256 of its files (the RV(plumber.hosting.plumber_api#module:revision)
-    of the same files): the same code is the same release, so a deploy of unchanged code changes nothing.
+  - A release is named after the first 12 hex digits of the SHA-256 of its files, the
+    RV(plumber.hosting.plumber_api#module:revision) of the same files. The same code is the same release, so a deploy of
+    unchanged code changes nothing.
   - The order in which releases became current is kept in C(<path>/releases/history), one release per line, the current
     one last. O(state=rollback) goes back along it.
   - Keeps the O(keep) releases that were current most recently and removes the other directories under C(releases),
@@ -46,7 +47,7 @@ options:
       - V(present) makes the files of O(src) a release (copied once; a release with the same files is reused) and makes
         it current.
       - V(rollback) makes the release that was current before the current one current again, and takes the current one
-        out of the history: a second rollback goes one more release back. Fails when there is no such release.
+        out of the history, so that a second rollback goes one more release back. Fails when there is no such release.
     type: str
     choices: [present, rollback]
     default: present
