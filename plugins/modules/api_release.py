@@ -169,12 +169,13 @@ class ApiRelease(object):
             previous = release_name(self.current)
         else:
             previous = self.current_release()
-        history = self.read_history()
+        stored = self.read_history()
+        history = stored
         if previous and (not history or history[-1] != previous):
             history = [name for name in history if name != previous] + [previous]
 
         if params['state'] == 'present':
-            release = self.present(params['src'], history)
+            release = self.present(params['src'])
             if release:
                 history = [name for name in history if name != release] + [release]
         else:
@@ -188,14 +189,14 @@ class ApiRelease(object):
         history = [name for name in history if name in keep]
         # The release current at the start stays: workers may still run it until they restart.
         removed = [name for name in self.listed_releases() if name not in keep and name != previous]
-        changed = legacy or release != previous or bool(removed) or history != self.read_history()
+        changed = legacy or release != previous or bool(removed) or history != stored
         if changed and not self.check:
             self.apply(legacy, previous, release, history, removed)
         diff = dict(before='current: %s\n' % (previous or '(none)'),
                     after='current: %s\n%s' % (release or '(new)', ''.join('removed: %s\n' % name for name in removed)))
         return dict(changed=changed, release=release, previous=previous, history=history, removed=removed, diff=diff)
 
-    def present(self, src, history):
+    def present(self, src):
         """The name of the release with the files of src, created (off to the side, then renamed) when missing."""
         if not os.path.isdir(src):
             if self.check:
