@@ -8,7 +8,7 @@ below: alone, after a valid value, before it, and as a path segment after it. Th
 1. the schema (validate_apis, validate_proxy) or the role's preflight refuses it, naming the field
    and the value, exactly where the tables below say it must;
 2. what is accepted is rendered into every template the roles write, by Ansible's template lookup
-   in one playbook run (the collection's filters and lookups as in the roles), and each file is
+   in this process (the collection's filters and lookups as in the roles), and each file is
    read back in its own language: R files parse (one Rscript for all of them) and give the value
    back, the environment file gives it back through the loader's read_env, compose.yaml through a
    YAML parser; unit files, the Dockerfile, logrotate, nginx and HAProxy keep the shape of a file
@@ -23,10 +23,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 import yaml
+# The collection's filters and tests resolve through the plugin loader tests/unit/conftest.py starts.
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     API_OPTIONS,
@@ -239,23 +242,21 @@ def load_yaml(path):
         return yaml.safe_load(handle) or {}
 
 
+def trusted(value):
+    """A role's own YAML as Ansible reads it from a role: its strings are templates."""
+    if isinstance(value, dict):
+        return dict((key, trusted(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return trust_as_template(value) if isinstance(value, str) else value
+
+
 class Preflight:
     """The assert tasks of a role's tasks/preflight.yml, evaluated by Ansible's templar."""
 
     def __init__(self):
-        from ansible.parsing.dataloader import DataLoader
-        from ansible.template import Templar, trust_as_template
-        # The collection's filters and tests resolve through the loader tests/unit/conftest.py starts.
-        self.loader, self.templar_class, self.trust = DataLoader(), Templar, trust_as_template
+        self.loader = DataLoader()
         self.roles, self.verdicts = {}, {}
-
-    def trusted(self, value):
-        """The role's own YAML as Ansible reads it from a role: its strings are templates."""
-        if isinstance(value, dict):
-            return dict((key, self.trusted(item)) for key, item in value.items())
-        if isinstance(value, list):
-            return [self.trusted(item) for item in value]
-        return self.trust(value) if isinstance(value, str) else value
 
     def role(self, role):
         if role not in self.roles:
@@ -263,8 +264,8 @@ class Preflight:
             for part in ('defaults', 'vars'):
                 path = os.path.join(ROLES, role, part, 'main.yml')
                 if os.path.exists(path):
-                    base.update(self.trusted(load_yaml(path)))
-            self.roles[role] = base, self.trusted(load_yaml(os.path.join(ROLES, role, 'tasks', 'preflight.yml')))
+                    base.update(trusted(load_yaml(path)))
+            self.roles[role] = base, trusted(load_yaml(os.path.join(ROLES, role, 'tasks', 'preflight.yml')))
         return self.roles[role]
 
     def passes(self, role, variables, reads=None):
@@ -283,13 +284,13 @@ class Preflight:
                 continue
             conditions = check['that'] if isinstance(check['that'], list) else [check['that']]
             scope = dict(base, **task.get('vars', {}))
-            templar = self.templar_class(loader=self.loader, variables=scope)
+            templar = Templar(loader=self.loader, variables=scope)
             when = task.get('when', [])
             if not all(templar.evaluate_expression(condition) for condition in (when if isinstance(when, list) else [when])):
                 continue
             items = templar.template(task['loop']) if 'loop' in task else [None]
             for item in items:
-                templar = self.templar_class(loader=self.loader, variables=dict(scope, item=item))
+                templar = Templar(loader=self.loader, variables=dict(scope, item=item))
                 if not all(templar.evaluate_expression(condition) for condition in conditions):
                     return False
         return True
@@ -460,22 +461,6 @@ PROXY_TEMPLATES = ('nginx', 'haproxy')
 ROLE_FILES = [os.path.join(ROLES, role, part, 'main.yml') for role in ('api', 'systemd', 'pm2', 'api_image', 'compose', 'proxy')
               for part in ('defaults', 'vars') if os.path.exists(os.path.join(ROLES, role, part, 'main.yml'))]
 
-PLAYBOOK = """
-- name: Render the templates of plumber.hosting for every case
-  hosts: localhost
-  gather_facts: false
-  vars_files: %s
-  tasks:
-    - name: Render
-      ansible.builtin.copy:
-        dest: "{{ out_file }}"
-        mode: "0600"
-        content: >-
-          {%% set out = {} %%}{%% for case in lookup('ansible.builtin.file', cases_file) | from_json %%}
-          {%% set _ = out.update({case.id: lookup('ansible.builtin.template', case.src, template_vars=case.vars, convert_data=False)}) %%}
-          {%% endfor %%}{{ out | to_json }}
-""" % json.dumps(ROLE_FILES)
-
 
 class Setting:
     """One rendering context: an API (raw and validated) and the role variables, as the roles pass them."""
@@ -525,23 +510,20 @@ class Setting:
         return validate_proxy(dict(BASE_PROXY, backends=backends))
 
 
-def render_all(tmp_path, settings):
-    """{(setting id, template): text} for every setting and template, in one ansible-playbook run."""
+def render_all(settings):
+    """{(setting id, template): text} for every setting and template, rendered as a role's template task
+    renders them: by Ansible's template lookup, with the roles' defaults and vars as templates and the
+    setting's values as data."""
+    loader = DataLoader()
+    role_vars = {}
+    for path in ROLE_FILES:
+        role_vars.update(trusted(load_yaml(path)))
+    lookup = lookup_loader.get('ansible.builtin.template', loader=loader, templar=Templar(loader=loader, variables=role_vars))
     # plumber_proxy reaches nginx's and HAProxy's files only: its settings render those two.
-    cases = [{'id': '%s|%s' % (key, template), 'src': os.path.join(ROLES, path), 'vars': setting.template_vars(template)}
-             for key, setting in settings.items() for template, path in TEMPLATES.items()
-             if template in PROXY_TEMPLATES or not key.startswith('proxy-')]
-    (tmp_path / 'cases.json').write_text(json.dumps(cases), encoding='utf-8')
-    (tmp_path / 'render.yml').write_text(PLAYBOOK, encoding='utf-8')
-    env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_NOCOLOR='1',
-               ANSIBLE_COLLECTIONS_PATH=os.environ.get('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, '.collections')))
-    cmd = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', str(tmp_path / 'render.yml'),
-                          '-e', 'cases_file=%s' % (tmp_path / 'cases.json'), '-e', 'out_file=%s' % (tmp_path / 'out.json'),
-                          '-e', 'ansible_python_interpreter=%s' % sys.executable],
-                         capture_output=True, text=True, check=False, timeout=600, env=env)
-    assert cmd.returncode == 0, cmd.stdout[-5000:] + cmd.stderr[-5000:]
-    rendered = json.loads((tmp_path / 'out.json').read_text(encoding='utf-8'))
-    return dict((tuple(key.split('|')), text) for key, text in rendered.items())
+    return dict(((key, template), lookup.run([os.path.join(ROLES, path)], variables=role_vars,
+                                             template_vars=setting.template_vars(template))[0])
+                for key, setting in settings.items() for template, path in TEMPLATES.items()
+                if template in PROXY_TEMPLATES or not key.startswith('proxy-'))
 
 
 # --- the checks of each language ---
@@ -818,7 +800,7 @@ def test_accepted_values_reach_every_file_escaped(tmp_path, preflight):  # pylin
         settings['proxy-%d %s %s %s' % (number, field, label, variant)] = Setting(BASE_API, proxy=proxy, plain_shape=bool(value))
     settings['proxy-baseline'] = Setting(BASE_API, proxy=BASE_PROXY)
 
-    rendered = render_all(tmp_path, settings)
+    rendered = render_all(settings)
     from_r = r_problems(tmp_path, rendered, settings)
     wrong = []
     for (key, template), text in sorted(rendered.items()):
