@@ -742,10 +742,19 @@ ph_install_packages <- function(packages, repos = getOption("repos"), lib = .lib
   invisible(NULL)
 }
 
+# apt's lists older than an hour or never read, as the apt module's cache_valid_time 3600 tells it (the
+# stamp of apt's periodic update, else the lists directory): r_package reads them again before it looks
+# up a binary then. Hosts whose packages are all installed have had no apt run to refresh them.
+ph_apt_lists_stale <- function(max_age = 3600) {
+  stamp <- "/var/lib/apt/periodic/update-success-stamp"
+  mtime <- file.mtime(if (file.exists(stamp)) stamp else "/var/lib/apt/lists")
+  is.na(mtime) || as.numeric(difftime(Sys.time(), mtime, units = "secs")) > max_age
+}
+
 # plumber.hosting.r_package's entry point. args: mode (plan|apply) name constraint state lib prefer_binary repo...
 # Prints records key<TAB>value...; the last one is "done", or "error" with the message as hex of its UTF-8 bytes.
 # system: ph_system() for prefer_binary (tests pass their own, with a stand-in Debian library).
-ph_module_main <- function(args, system = ph_system(prefer_binary = args[[6L]] == "true")) {
+ph_module_main <- function(args, system = ph_system(prefer_binary = args[[6L]] == "true", apt_update = ph_apt_lists_stale())) {
   emit <- function(key, ...) cat(paste(c(key, gsub("[[:space:]]+", " ", c(...))), collapse = "\t"), "\n", sep = "")
   hex <- function(text) paste(as.character(charToRaw(enc2utf8(text))), collapse = "")
   tryCatch({

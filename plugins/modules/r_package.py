@@ -85,7 +85,9 @@ options:
       - Not when a copy of the package sits in a library R searches before C(/usr/lib/R/site-library) (O(lib), or
         C(/usr/local/lib/R/site-library)), since R would keep loading that copy; the package is built from source into O(lib)
         instead, and failure messages say why the binary was not used.
-      - The module does not run C(apt-get update).
+      - Before it looks up a binary, the module runs C(apt-get update) when apt's lists are older than an hour or were never
+        read (the time stamp of apt's periodic update, else of C(/var/lib/apt/lists)), as M(ansible.builtin.apt) does with
+        O(ansible.builtin.apt#module:cache_valid_time=3600); a package installed already needs no look-up.
     type: bool
     default: true
   rscript:

@@ -81,7 +81,7 @@ tools() {
     mkdir -p "$(dirname "$link")"
     ln -sfn ../../.. "$link"
   fi
-  log "Tools ready: $("$VENV/bin/ansible" --version | head -n1)"
+  log "Tools ready: $("$VENV/bin/ansible" --version | sed -n 1p)"
 }
 
 case ${1:-all} in

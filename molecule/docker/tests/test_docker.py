@@ -125,7 +125,7 @@ def test_daemon_restart_keeps_the_container_running(host, plumber_container):
     assert answer.rc == 0, answer.stderr + journal(host)
 
 
-def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_container):
+def test_changed_settings_restart_the_daemon_only_then_and_null_drops_a_default(host, play, plumber_container):
     def daemon_pid():
         return host.check_output('systemctl show --property MainPID --value docker')
 
@@ -139,23 +139,20 @@ def test_changed_settings_restart_the_daemon_only_then(host, play, plumber_conta
     assert daemon_pid() != before, 'the daemon was not restarted after daemon.json changed'
     assert container_state(host)['Pid'] == container_pid
 
+    # null drops a default: log-opts goes, and the daemon logs with the driver set instead.
+    dropped = play(ENGINE_PLAY, extra_vars={'docker_engine_daemon_options': {'log-driver': 'local', 'log-opts': None}})
+    assert dropped.rc == 0, dropped
+    assert json.loads(host.file('/etc/docker/daemon.json').content_string) == {'live-restore': True, 'log-driver': 'local'}
+    assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'local'
+
     restored = play(ENGINE_PLAY)
     assert restored.rc == 0 and restored.changed == 2, restored  # daemon.json + the restart handler
+    assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'json-file'
     settled = daemon_pid()
     again = play(ENGINE_PLAY)
     assert again.rc == 0 and again.changed == 0, again
     assert daemon_pid() == settled
     assert wait_for_health(host, timeout=30).rc == 0
-
-
-def test_null_drops_a_default(host, play):
-    dropped = play(ENGINE_PLAY, extra_vars={'docker_engine_daemon_options': {'log-driver': 'local', 'log-opts': None}})
-    assert dropped.rc == 0, dropped
-    assert json.loads(host.file('/etc/docker/daemon.json').content_string) == {'live-restore': True, 'log-driver': 'local'}
-    assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'local'
-    restored = play(ENGINE_PLAY)
-    assert restored.rc == 0, restored
-    assert host.check_output("docker info --format '{{.LoggingDriver}}'") == 'json-file'
 
 
 def test_reboot_brings_engine_and_container_back(host, instance, plumber_container):
