@@ -11,7 +11,7 @@ description:
   - Returns the source of one of the collection's R programs, written once in its module_utils and run both by its modules
     and by the files its roles render (the Rscript wrapper of every worker, the package recipe of every image).
   - V(loader) loads a plumber API the way every worker does (C(plumber.hosting.plumber_api) runs the same code before a
-    deploy, the image build runs it once more).
+    deploy, the image build runs it once more), and recycles a worker past the API's C(recycle) limits.
   - V(packages) resolves and installs R packages, the distribution's C(r-cran-*) binary when it satisfies the constraint,
     else the newest version of the repositories, else the repositories' archive.
 author:
@@ -46,7 +46,7 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.plumber.hosting.plugins.module_utils import _loader, _r
 
 PROGRAMS = {
-    'loader': lambda: _loader.LOADER_R,
+    'loader': lambda: _loader.WORKER_R,
     'packages': lambda: _r.RESOLVER_R,
 }
 

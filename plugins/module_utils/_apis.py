@@ -105,6 +105,14 @@ ACCESS_USER_RE = re.compile(r'^[A-Za-z0-9._-]{1,64}\Z')
 ORIGIN_RE = re.compile(r'^https?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?\Z')
 MAX_RATE = 100000
 
+RECYCLE_OPTIONS = dict(
+    memory_mb=dict(type='int', default=0,
+                   description='Resident memory (MiB) past which a worker is recycled, measured after each request. V(0) for no limit.'),
+    requests=dict(type='int', default=0, description='Requests a worker answers before it is recycled. V(0) for no limit.'),
+)
+MAX_RECYCLE_MB = 1048576
+MAX_RECYCLE_REQUESTS = 1000000000
+
 API_OPTIONS = dict(
     name=dict(type='str', required=True,
               description='Unique name: lower-case letters, digits and V(-), at most 32 characters. '
@@ -134,6 +142,10 @@ API_OPTIONS = dict(
                 description='Sticky sessions at the load balancer: a cookie keeps a client on one worker (for APIs that keep state per process).'),
     access=dict(type='dict', options=ACCESS_OPTIONS,
                 description='Who may call the API, checked at the front (nginx) before a worker is asked; off unless set.'),
+    recycle=dict(type='dict', options=RECYCLE_OPTIONS,
+                 description='Restart a worker past a memory size or a number of requests (R processes grow over days), without '
+                             'losing a request: it fails its health checks until the balancers stop sending it requests, '
+                             'finishes the ones it has, exits, and its process manager starts a new one. Off unless set.'),
 )
 API_RULES = dict(
     mutually_exclusive=[['src', 'git']],
@@ -200,6 +212,11 @@ def _validate_one(index, raw, var):
             raise APIError('%s.env.%s holds a NUL character, which no environment variable can hold' % (where, key))
     api['packages'] = [_validate_package('%s.packages[%d]' % (where, i), p) for i, p in enumerate(api['packages'])]
     api['access'] = _validate_access(where + '.access', api['access'])
+    recycle = api['recycle'] or dict((key, option['default']) for key, option in RECYCLE_OPTIONS.items())
+    for key, top in (('memory_mb', MAX_RECYCLE_MB), ('requests', MAX_RECYCLE_REQUESTS)):
+        if not 0 <= recycle[key] <= top:
+            raise APIError('%s.recycle.%s %r must be a whole number from 0 (no limit) to %d' % (where, key, recycle[key], top))
+    api['recycle'] = dict(memory_mb=recycle['memory_mb'], requests=recycle['requests'])
     return api
 
 

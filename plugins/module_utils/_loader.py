@@ -82,6 +82,81 @@ LOADER_R = r'''.plumber_hosting <- local({
 })
 '''
 
+# Adds to .plumber_hosting, for the workers only (the pre-flight check serves nothing):
+#   recycle(pr, health, memory_mb, requests) -> pr, whose worker recycles itself past those limits
+RECYCLE_R = r'''# The API's `recycle`: once past memory_mb of resident memory or `requests` answered, the worker
+# answers its health path with 503, so each balancer that checks it takes it out of rotation
+# (HAProxy: after `fall` failed checks). When every address that checked it in the last 15 s has
+# seen that many failures, no request is in flight and none came for a second, it exits, and its
+# process manager starts a new one, which the balancers let in once healthy. No request is lost:
+# none is sent to it any more when it exits. Unchecked (no balancer), it exits once idle; after
+# 10 minutes of draining it exits anyway.
+.plumber_hosting$recycle <- function(pr, health = "/healthz", memory_mb = 0, requests = 0, fall = 3L) {
+  if (memory_mb <= 0 && requests <= 0) return(invisible(pr))
+  state <- new.env()
+  state$served <- 0
+  state$inflight <- 0L
+  state$recycling <- FALSE
+  state$checks <- list()
+  state$last <- Sys.time()
+  resident_mb <- function() {
+    status <- tryCatch(readLines("/proc/self/status", warn = FALSE), error = function(e) character())
+    kb <- suppressWarnings(as.numeric(sub("^VmRSS:[[:space:]]*([0-9]+) kB$", "\\1", grep("^VmRSS:", status, value = TRUE))))
+    if (length(kb) == 1L && !is.na(kb)) kb / 1024 else 0
+  }
+  seconds <- function(since) as.numeric(difftime(Sys.time(), since, units = "secs"))
+  watch <- function() {
+    recent <- Filter(function(check) seconds(check$at) < 15, state$checks)
+    drained <- all(vapply(recent, function(check) check$failed >= fall, logical(1L)))
+    if ((drained && state$inflight == 0L && seconds(state$last) >= 1) || seconds(state$since) >= 600) {
+      message(sprintf("plumber.hosting: worker recycled (%s): it exits, its process manager starts a new one", state$why))
+      quit(save = "no", status = 0L)
+    }
+    later::later(watch, 0.25)
+  }
+  pr$registerHooks(list(
+    preroute = function(req) {
+      if (!identical(req$PATH_INFO, health)) state$inflight <- state$inflight + 1L
+    },
+    postroute = function(req, res, value) {
+      if (!identical(req$PATH_INFO, health)) return(value)
+      if (state$recycling) {
+        res$status <- 503L
+        check <- state$checks[[req$REMOTE_ADDR]]
+        state$checks[[req$REMOTE_ADDR]] <- list(failed = if (is.null(check)) 1L else check$failed + 1L, at = Sys.time())
+      }
+      value
+    },
+    postserialize = function(req, res, value) {
+      if (identical(req$PATH_INFO, health)) return(value)
+      state$inflight <- max(0L, state$inflight - 1L)
+      state$served <- state$served + 1
+      state$last <- Sys.time()
+      if (!state$recycling) {
+        mb <- if (memory_mb > 0) resident_mb() else 0
+        why <- if (requests > 0 && state$served >= requests) {
+          sprintf("%.0f requests answered", state$served)
+        } else if (memory_mb > 0 && mb > memory_mb) {
+          sprintf("%.0f MB resident, past %.0f MB", mb, memory_mb)
+        }
+        if (!is.null(why)) {
+          state$recycling <- TRUE
+          state$why <- why
+          state$since <- Sys.time()
+          message(sprintf("plumber.hosting: recycling this worker (%s): its health checks fail until the balancers drain it", why))
+          later::later(watch, 0.25)
+        }
+      }
+      value
+    }
+  ))
+  invisible(pr)
+}
+'''
+
+# What the Rscript wrapper of every worker embeds (lookup plumber.hosting.r_code, `loader`).
+WORKER_R = LOADER_R + RECYCLE_R
+
 _ESCAPES = {'\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
 

@@ -58,6 +58,9 @@ ROUTER_OPTIONS = dict(
                       description="Directory of the C(<name>.htpasswd) files of backends with C(access.basic_auth); V('') when none has it."),
     acme_webroot=dict(type='str', default='',
                       description="Directory nginx serves C(/.well-known/acme-challenge/) from on plain HTTP (certbot's C(--webroot)); V('') for none."),
+    maintenance_dir=dict(type='str', default='',
+                         description="The maintenance switch: while a file C(<maintenance_dir>/<name>) exists, the routes of backend C(name) "
+                                     "but its health path answer 503 with the page C(<maintenance_dir>/maintenance.html); V('') for no switch."),
 )
 
 BALANCER_OPTIONS = dict(
@@ -243,11 +246,10 @@ def validate_proxy(proxy, var='plumber_proxy'):
     for key in ('certificate', 'certificate_key'):
         if key in tls:
             _check(FILE_RE.match(tls[key]), where('router.tls.' + key), tls[key],
-                   "must be an absolute file path (letters, digits, '.', '_', '-', '@', '+' and '/')")
-    _check(router['htpasswd_dir'] == '' or FILE_RE.match(router['htpasswd_dir']), where('router.htpasswd_dir'), router['htpasswd_dir'],
-           "must be an absolute directory path (letters, digits, '.', '_', '-', '@', '+' and '/'), or '' for none")
-    _check(router['acme_webroot'] == '' or FILE_RE.match(router['acme_webroot']), where('router.acme_webroot'), router['acme_webroot'],
-           "must be an absolute directory path (letters, digits, '.', '_', '-', '@', '+' and '/'), or '' for none")
+                   "must be an absolute file path (letters, digits, '.', '_', '-' and '/')")
+    for key in ('htpasswd_dir', 'acme_webroot', 'maintenance_dir'):
+        _check(router[key] == '' or FILE_RE.match(router[key]), where('router.' + key), router[key],
+               "must be an absolute directory path (letters, digits, '.', '_', '-' and '/'), or '' for none")
     if tls:
         _check(tls['port'] not in router['listen'], where('router.tls.port'), tls['port'], 'is already a plain-HTTP port in router.listen')
 

@@ -163,6 +163,20 @@ options:
             description: Let allowed origins send cookies and credentials (C(Access-Control-Allow-Credentials)); not with V(*).
             type: bool
             default: false
+      recycle:
+        description: 'Restart a worker past a memory size or a number of requests (R processes grow over days), without losing
+          a request: it fails its health checks until the balancers stop sending it requests, finishes the ones it has, exits,
+          and its process manager starts a new one. Off unless set.'
+        type: dict
+        suboptions:
+          memory_mb:
+            description: Resident memory (MiB) past which a worker is recycled, measured after each request. V(0) for no limit.
+            type: int
+            default: 0
+          requests:
+            description: Requests a worker answers before it is recycled. V(0) for no limit.
+            type: int
+            default: 0
     # END generated
 """
 

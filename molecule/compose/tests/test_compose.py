@@ -6,6 +6,8 @@ playbook run, and a user at nginx (basic authentication)."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import time
 
@@ -233,6 +235,19 @@ def test_docs_work_behind_the_prefix(host):
     assert request(host, '/hello/__docs__/')[0] == 404
 
 
+def test_maintenance_switch_reaches_the_stacks_nginx(host, play):
+    """playbooks/maintenance.yml on a compose host: the switch's directory is mounted into nginx's container."""
+    maintenance = '../../playbooks/maintenance.yml'
+    switched = play(maintenance, extra_vars={'maintenance_on': 'hello'})
+    assert switched.rc == 0 and switched.changed == 1, switched
+    status, body = request(host, '/hello/whoami', '-X', 'POST')
+    assert status == 503 and 'Down for maintenance' in body, (status, body)
+    assert request(host, '/hello/healthz')[0] == 200 and request(host, '/greeter/healthz')[0] == 200
+    back = play(maintenance, extra_vars={'maintenance_off': 'hello'})
+    assert back.rc == 0 and back.changed == 1, back
+    assert get(host, '/hello/whoami')
+
+
 def test_uploads_beyond_nginx_default_limit_reach_the_api(host):
     size = 20 * 1000 * 1000
     cmd = host.run("head -c %d /dev/zero > /tmp/upload.bin && curl -sS --max-time 120 -H 'Content-Type: application/octet-stream' "
@@ -301,6 +316,37 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
     assert len(ids) == HELLO_WORKERS and after <= ids, (after, ids)
     assert all_replicas_serve(host), stack_logs(host)
     assert 'plumber_hello=' not in host.check_output("curl -sS -o /dev/null -D - '%s/hello/whoami'" % BASE)
+
+
+def test_new_code_replaces_the_replicas_without_cutting_a_request_off(host, play, instance, plumber_apis, tmp_path, request_loop):
+    """playbooks/deploy.yml with changed code: the new replicas start next to the old ones, then the old ones are drained
+    at HAProxy and stop once their requests have ended. Two 45-second requests on old replicas get their answers (a
+    stopped replica would cut them off), and a client asking all along sees no failure."""
+    source = [api['src'] for api in plumber_apis if api['name'] == 'hello'][0]
+    shutil.copytree(source, tmp_path / 'hello')
+    with open(tmp_path / 'hello' / 'plumber.R', 'a', encoding='utf-8') as handle:
+        handle.write('\n# A new release.\n')
+    apis = [dict(api, src=str(tmp_path / 'hello')) if api['name'] == 'hello' else api for api in plumber_apis]
+    before = replica_ids(host, 'hello')
+    slow = [subprocess.Popen(['docker', 'exec', instance, 'curl', '-sS', '--max-time', '180', '-w', ' %{http_code}',
+                              BASE + '/hello/slow?seconds=45'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for attempt in range(2)]
+    loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
+    try:
+        deploy = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': apis})
+    finally:
+        answers = loop.stop()
+        slow_answers = [proc.communicate(timeout=240)[0] for proc in slow]
+    assert deploy.rc == 0, deploy
+    assert re.search(r'Drain the old replicas at the balancer, API hello\] \**\n[^\n]*\nchanged:', deploy.output), deploy
+    for answer in slow_answers:
+        body, _space, status = answer.rpartition(' ')
+        assert status == '200' and json.loads(body)['slept'] == 45 and json.loads(body)['replica'] in before, slow_answers
+    failed = [line for line in answers if not line.endswith(' 200')]
+    assert answers and not failed, (len(answers), failed[:10])
+    after = replica_ids(host, 'hello')
+    assert len(after) == HELLO_WORKERS and not after & before, (before, after)
+    assert all_replicas_serve(host), stack_logs(host)
 
 
 def test_the_apis_reach_nothing_outside(host):

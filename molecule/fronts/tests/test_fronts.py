@@ -175,6 +175,25 @@ def test_access_control_at_the_front_401_cors_429(client):
     assert users.startswith('ann:$apr1$') and 's3cret' not in users
 
 
+def test_maintenance_switch_answers_503_at_the_front_until_switched_off(play, client):
+    """playbooks/maintenance.yml as a user runs it: hello answers 503 and the page at once (no reload), its health path
+    and greeter still answer; a second run changes nothing; a name no host lists fails; switched off, hello answers."""
+    maintenance = '../../playbooks/maintenance.yml'
+    unknown = play(maintenance, extra_vars={'maintenance_on': 'hello,nope'})
+    assert unknown.rc != 0 and 'no host of plumber_servers lists nope' in unknown.output, unknown
+    switched = play(maintenance, extra_vars={'maintenance_on': 'hello'})
+    assert switched.rc == 0 and switched.changed == 1, switched
+    assert 'In maintenance at this front (503 and the maintenance page): hello' in switched.output, switched
+    down, health, greeter = get(client, BASE + '/hello/whoami', BASE + '/hello/healthz', BASE + '/greeter/healthz')
+    assert down['status'] == 503 and 'Down for maintenance' in down['body'] and down['headers']['retry-after'] == '120', down
+    assert health['status'] == 200 and greeter['status'] == 200, (health, greeter)
+    again = play(maintenance, extra_vars={'maintenance_on': 'hello'})
+    assert again.rc == 0 and again.changed == 0, again
+    back = play(maintenance, extra_vars={'maintenance_off': 'hello'})
+    assert back.rc == 0 and back.changed == 1 and 'No API is in maintenance at this front.' in back.output, back
+    assert whoami(client, 2)
+
+
 def test_worker_ports_answer_the_front_only(hosts, ips, client):
     for app, ports in WORKER_PORTS.items():
         for port in ports:

@@ -230,7 +230,7 @@ ROLE_VARS = {
                 'compose_acme_webroot': '/var/lib/plumber-hosting/acme',
                 'compose_tls.certificate': '/etc/plumber-hosting/tls/x/fullchain.pem',
                 'compose_tls.certificate_key': '/etc/plumber-hosting/tls/x/privkey.pem', 'compose_tls.directories[]': '/etc/letsencrypt'},
-    'proxy': {'proxy_http_port': '80', 'proxy_client_max_body_size': '100m'},
+    'proxy': {'proxy_http_port': '80', 'proxy_client_max_body_size': '100m', 'proxy_maintenance_dir': '/var/lib/plumber-hosting/maintenance'},
     # tls_reload_command has spaces by nature: test_tls_reload_command_is_one_plain_command.
     'tls': {'tls_domains[]': 'api.example.com', 'tls_acme_email': 'ops@example.com',
             'tls_acme_directory': 'https://acme-v02.api.letsencrypt.org/directory', 'tls_acme_webroot': '/var/lib/plumber-hosting/acme',
@@ -266,8 +266,17 @@ class Preflight:
                 path = os.path.join(ROLES, role, part, 'main.yml')
                 if os.path.exists(path):
                     base.update(trusted(load_yaml(path)))
-            self.roles[role] = base, trusted(load_yaml(os.path.join(ROLES, role, 'tasks', 'preflight.yml')))
+            self.roles[role] = base, self.tasks(role, 'preflight.yml')
         return self.roles[role]
+
+    def tasks(self, role, name, imported_vars=None):
+        """The tasks of tasks/<name>, with the files it imports in their place (and the import's vars)."""
+        tasks = []
+        for task in trusted(load_yaml(os.path.join(ROLES, role, 'tasks', name))):
+            task = dict(task, vars=dict(imported_vars or {}, **task.get('vars', {})))
+            imported = task.get('ansible.builtin.import_tasks')
+            tasks += self.tasks(role, imported, task['vars']) if imported else [task]
+        return tasks
 
     def passes(self, role, variables, reads=None):
         """Whether the role's assert tasks pass (only those that mention `reads`, when given)."""
@@ -360,7 +369,8 @@ BASE_PROXY = {
     'router': {'listen': [80], 'server_name': 'api.example.com', 'balancer': 'haproxy:8080', 'resolver': '127.0.0.11',
                'timeout': 300, 'client_max_body_size': '100m',
                'tls': {'port': 443, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem'},
-               'acme_webroot': '/var/lib/plumber-hosting/acme', 'htpasswd_dir': '/etc/nginx/plumber-users'},
+               'acme_webroot': '/var/lib/plumber-hosting/acme', 'htpasswd_dir': '/etc/nginx/plumber-users',
+               'maintenance_dir': '/var/lib/plumber-hosting/maintenance'},
     'balancer': {'bind': ':8080', 'log': 'stdout format raw local0', 'nameservers': ['127.0.0.11:53'], 'timeout': 300,
                  'check_interval': 2, 'check_timeout': 30, 'maxconn': 1, 'cookie_key': 'k' * 32,
                  'stats': '127.0.0.1:8404', 'stats_socket': '/run/haproxy/admin.sock', 'user': 'haproxy'},
@@ -474,7 +484,9 @@ class Setting:
         self.vars = {'api_user': 'plumber', 'api_group': 'plumber', 'api_home': '/srv/plumber', 'api_config_dir': '/etc/plumber',
                      'api_bind_address': '127.0.0.1', 'api_r_options': {}, 'systemd_memory_max': '1G', 'systemd_restart_sec': 1,
                      'pm2_log_retention_days': 14, 'api_image_base': 'rstudio/plumber:v1.2.0',
-                     'api_image_r_repos': ['https://cloud.r-project.org']}
+                     'api_image_r_repos': ['https://cloud.r-project.org'],
+                     # Published by plumber.hosting.proxy's entry point maintenance; compose mounts it.
+                     'proxy_maintenance': {'path': '/var/lib/plumber-hosting/maintenance'}}
         self.vars.update(overrides or {})
         self.proxy = proxy
 
@@ -681,8 +693,8 @@ def compose_problems(text, setting):
     project_dir = setting.vars.get('compose_project_dir', '/opt/plumber-compose')
     if router['volumes'][0]['source'] != project_dir + '/nginx':
         problems.append('nginx volume %r' % router['volumes'])
-    # The users files, the certificate's directories, the ACME challenges: each at its own path, read-only.
-    mounts = [project_dir + '/users']
+    # The users files, the maintenance switch, the certificate's directories, the ACME challenges: each at its own path, read-only.
+    mounts = [project_dir + '/users', setting.vars['proxy_maintenance']['path']]
     if tls:
         mounts += tls.get('directories') or list(dict.fromkeys(os.path.dirname(tls[key]) for key in ('certificate', 'certificate_key')))
     mounts += [setting.vars['compose_acme_webroot']] if setting.vars.get('compose_acme_webroot') else []

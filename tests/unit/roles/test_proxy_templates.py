@@ -66,6 +66,7 @@ PLAIN = {
     ],
 }
 PLAIN['router']['htpasswd_dir'] = '/htpasswd'
+PLAIN['router']['maintenance_dir'] = '/maintenance'
 
 
 def docker_ready():
@@ -214,6 +215,12 @@ def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unus
     (users / 'guarded-api.htpasswd').write_text('ann:{PLAIN}s3cret\n', encoding='utf-8')
     users.chmod(0o755)
     (users / 'guarded-api.htpasswd').chmod(0o644)
+    # The maintenance switch's directory with the role's page, as the entry point maintenance writes it.
+    maintenance = tmp_path / 'maintenance'
+    maintenance.mkdir()
+    shutil.copy(os.path.join(ROOT, 'roles', 'proxy', 'files', 'maintenance.html'), maintenance)
+    maintenance.chmod(0o755)
+    (maintenance / 'maintenance.html').chmod(0o644)
     checked = nginx_check(nginx, '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users)
     assert checked.returncode == 0, checked.stderr
     checked = haproxy_check(haproxy)
@@ -223,7 +230,7 @@ def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unus
         docker('run', '-d', '--name', names[0], '--network', 'host', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % haproxy,
                HAPROXY_IMAGE)
         docker('run', '-d', '--name', names[1], '--network', 'host', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % nginx,
-               '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users, NGINX_IMAGE)
+               '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users, '-v', '%s:/maintenance:ro' % maintenance, NGINX_IMAGE)
         yield names
     finally:
         for name in names:
@@ -302,6 +309,28 @@ def test_access_control_answers_401_403_429_and_cors(plain_stack):  # pylint: di
     time.sleep(1.5)
     statuses = [fetch('/guarded/whoami', headers=ann, timeout=0)[0] for attempt in range(10)]
     assert 429 in statuses and 200 in statuses and max(statuses) < 500, statuses
+
+
+def test_maintenance_switch_answers_503_and_the_page_while_its_file_exists(plain_stack, tmp_path):  # pylint: disable=redefined-outer-name,unused-argument
+    fetch('/hello/whoami')  # started
+    switch = tmp_path / 'maintenance'
+    (switch / 'hello').write_text('', encoding='utf-8')
+    (switch / 'guarded-api').write_text('', encoding='utf-8')
+    # From the next request on, no reload: 503, the page and Retry-After, whatever the method.
+    status, headers, body = fetch('/hello/whoami', timeout=0)
+    assert status == 503 and 'Down for maintenance' in body, (status, body)
+    assert headers['Retry-After'] == '120' and headers['Content-Type'].startswith('text/html'), dict(headers)
+    assert fetch('/hello/whoami', method='POST', timeout=0)[0] == 503
+    # Before the access control; the health paths stay open; the other APIs answer.
+    assert fetch('/guarded/whoami', timeout=0)[0] == 503
+    assert fetch('/hello/healthz', timeout=0)[0] == 200 and fetch('/guarded/healthz', timeout=0)[0] == 200
+    assert fetch('/sticky/whoami', timeout=0)[0] == 200
+    # Without the page, nginx's own 503.
+    (switch / 'maintenance.html').unlink()
+    status, _headers, body = fetch('/hello/whoami', timeout=0)
+    assert status == 503 and 'Down for maintenance' not in body, body
+    (switch / 'hello').unlink()
+    assert fetch('/hello/whoami', timeout=0)[0] == 200
 
 
 def test_plain_servers_sticky_cookie_keeps_a_client_on_one_worker(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument

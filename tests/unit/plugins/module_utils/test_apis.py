@@ -27,7 +27,17 @@ def test_defaults_are_filled_in():
         'name': 'hello', 'src': '/srv/hello', 'git': None, 'entrypoint': None, 'path': '/hello',
         'workers': 1, 'port': 26912, 'ports': [26912], 'packages': [], 'env': {}, 'docs': False, 'health': '/healthz', 'sticky': False,
         'access': {'allow': [], 'basic_auth': [], 'rate_limit': 0, 'cors_origins': [], 'cors_credentials': False},
+        'recycle': {'memory_mb': 0, 'requests': 0},
     }
+
+
+def test_recycle_limits_are_checked():
+    [one] = validate_apis([api(recycle={'memory_mb': 800})])
+    assert one['recycle'] == {'memory_mb': 800, 'requests': 0}
+    with pytest.raises(APIError, match=r"plumber_apis\[0\]\.recycle\.requests -5 must be a whole number from 0"):
+        validate_apis([api(recycle={'requests': -5})])
+    with pytest.raises(APIError, match=r"'memory_mb' is of type str found in 'recycle'"):
+        validate_apis([api(recycle={'memory_mb': 'lots'})])
 
 
 def test_access_is_checked_and_its_passwords_never_leave():
