@@ -189,7 +189,7 @@ def main():
     parser.add_argument('--out', default=os.path.join(ROOT, 'docs'), help='where benchmarks.md and benchmarks/*.png go')
     options = parser.parse_args()
     seconds = 3 if options.quick else 10
-    results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'overhead': {}, 'hol': {}}
+    results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'worker_alone': {}, 'overhead': {}, 'hol': {}}
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(workdir)
         try:
@@ -201,6 +201,10 @@ def main():
                 limit = count * 20.0
                 results['scaling'].append(dict(run, workers=count, limit=limit, fraction=run['rps'] / limit))
                 print('scaling %d workers: %.1f req/s of %.0f (%.3f)' % (count, run['rps'], limit, run['rps'] / limit), flush=True)
+            # The same endpoint on one worker without the front: what R and plumber themselves leave of the limit.
+            alone = wrk('http://127.0.0.1:%d/wait' % WORKERS[0], seconds)
+            results['worker_alone'] = dict(alone, fraction=alone['rps'] / 20.0)
+            print('one worker alone, no front: %.1f req/s of 20 (%.3f)' % (alone['rps'], alone['rps'] / 20.0), flush=True)
             bench.front(1)
             stack = wrk('http://127.0.0.1:%d/bench/trivial' % FRONT, seconds)
             direct = wrk('http://127.0.0.1:%d/trivial' % WORKERS[0], seconds, headers=['Connection: close'])
@@ -229,11 +233,14 @@ def report(results, out):
     for run in scaling:
         rows.append('| 1. %d worker%s, 50 ms endpoint: throughput / (workers x 20 req/s) | %.3f (%.1f req/s) | >= 0.95 |'
                     % (run['workers'], '' if run['workers'] == 1 else 's', run['fraction'], run['rps']))
+    alone = results['worker_alone']
+    rows.append('| 1. for comparison: 1 worker asked straight, no front (keep-alive) | %.3f (%.1f req/s) | |'
+                % (alone['fraction'], alone['rps']))
     rows.append('| 2. trivial request: front with keep-alive minus one worker with a new connection | %+.2f ms (%.2f vs %.2f) | <= 1 ms |'
                 % (overhead['added_ms'], overhead['stack']['mean_ms'], overhead['direct']['mean_ms']))
     rows.append('| 3. fast requests beside 2 s ones, p99: front / plain nginx round-robin | %.1f ms / %.1f ms | <= 10 ms |'
                 % (hol['front']['p99_ms'], hol['plain nginx']['p99_ms']))
-    errors = sum(run['errors'] for run in scaling) + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
+    errors = sum(run['errors'] for run in scaling) + alone['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
         run['errors'] for run in hol.values())
     table = '\n'.join(rows)
     print('\n' + table + '\n\nfailed requests: %d' % errors)
