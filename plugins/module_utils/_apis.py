@@ -110,6 +110,7 @@ RECYCLE_OPTIONS = dict(
                    description='Resident memory (MiB) past which a worker is recycled, measured after each request. V(0) for no limit.'),
     requests=dict(type='int', default=0, description='Requests a worker answers before it is recycled. V(0) for no limit.'),
 )
+RECYCLE_DEFAULTS = dict((key, option['default']) for key, option in RECYCLE_OPTIONS.items())
 MAX_RECYCLE_MB = 1048576
 MAX_RECYCLE_REQUESTS = 1000000000
 
@@ -212,11 +213,10 @@ def _validate_one(index, raw, var):
             raise APIError('%s.env.%s holds a NUL character, which no environment variable can hold' % (where, key))
     api['packages'] = [_validate_package('%s.packages[%d]' % (where, i), p) for i, p in enumerate(api['packages'])]
     api['access'] = _validate_access(where + '.access', api['access'])
-    recycle = api['recycle'] or dict((key, option['default']) for key, option in RECYCLE_OPTIONS.items())
+    api['recycle'] = dict(api['recycle'] or RECYCLE_DEFAULTS)
     for key, top in (('memory_mb', MAX_RECYCLE_MB), ('requests', MAX_RECYCLE_REQUESTS)):
-        if not 0 <= recycle[key] <= top:
-            raise APIError('%s.recycle.%s %r must be a whole number from 0 (no limit) to %d' % (where, key, recycle[key], top))
-    api['recycle'] = dict(memory_mb=recycle['memory_mb'], requests=recycle['requests'])
+        if not 0 <= api['recycle'][key] <= top:
+            raise APIError('%s.recycle.%s %r must be a whole number from 0 (no limit) to %d' % (where, key, api['recycle'][key], top))
     return api
 
 
