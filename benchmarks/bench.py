@@ -9,8 +9,7 @@ wrk on loopback. Each figure is a ratio or a difference measured in this one run
 3. head-of-line blocking: 2-second requests and fast ones mixed on 4 workers; the fast ones' 99th percentile
    through the front, against a plain nginx round-robin upstream over the same workers (the book's recipe).
 
-The faults under load during rolling updates and the deploy costs (issue items 4 and 5) need whole hosts and
-are not measured here.
+Figures 4 (faults under load) and 5 (deploy cost) need whole hosts: benchmarks/hosts.py.
 """
 
 from __future__ import annotations
@@ -30,6 +29,9 @@ sys.path.insert(0, os.path.join(ROOT, '.collections'))
 
 from ansible_collections.plumber.hosting.plugins.module_utils._loader import WORKER_R  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.plumber.hosting.plugins.module_utils._proxy import validate_proxy  # noqa: E402  pylint: disable=wrong-import-position
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hosts  # noqa: E402  pylint: disable=wrong-import-position
 
 NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
 HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
@@ -187,9 +189,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--quick', action='store_true', help='3-second measurements instead of 10 (a smoke run)')
     parser.add_argument('--out', default=os.path.join(ROOT, 'docs'), help='where benchmarks.md and benchmarks/*.png go')
+    parser.add_argument('--modes', default=','.join(hosts.MODES),
+                        help='process managers of figures 4 and 5, comma-separated ("" for none); default: %(default)s')
     options = parser.parse_args()
+    modes = [mode for mode in options.modes.split(',') if mode]
+    if set(modes) - set(hosts.MODES):
+        parser.error('--modes: %s is not one of %s' % (', '.join(sorted(set(modes) - set(hosts.MODES))), ', '.join(hosts.MODES)))
     seconds = 3 if options.quick else 10
     results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'worker_alone': {}, 'overhead': {}, 'hol': {}}
+    results['hosts'] = hosts.run(modes)
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(workdir)
         try:
@@ -240,6 +248,7 @@ def report(results, out):
                 % (overhead['added_ms'], overhead['stack']['mean_ms'], overhead['direct']['mean_ms']))
     rows.append('| 3. fast requests beside 2 s ones, p99: front / plain nginx round-robin | %.1f ms / %.1f ms | <= 10 ms |'
                 % (hol['front']['p99_ms'], hol['plain nginx']['p99_ms']))
+    rows += hosts.rows(results['hosts'])
     errors = sum(run['errors'] for run in scaling) + alone['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
         run['errors'] for run in hol.values())
     table = '\n'.join(rows)
@@ -248,7 +257,7 @@ def report(results, out):
     plots(results, os.path.join(out, 'benchmarks'))
     with open(os.path.join(out, 'benchmarks.md'), 'w', encoding='utf-8') as handle:
         handle.write('# Benchmarks\n\nWritten by `benchmarks/run` (%s, %d-second wrk runs on loopback, %s); every figure '
-                     'is measured in that one run. Failed requests in all runs: %d.\n\n%s\n\n'
+                     'is measured in that one run. Failed requests in the wrk runs of figures 1-3: %d.\n\n%s\n\n'
                      '![worker scaling](benchmarks/scaling.png)\n![head-of-line blocking](benchmarks/hol.png)\n\n'
                      '```json\n%s\n```\n' % (time.strftime('%Y-%m-%d'), results['seconds'], results['machine'], errors, table,
                                              json.dumps(results, indent=1)))

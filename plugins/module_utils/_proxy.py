@@ -80,6 +80,14 @@ BALANCER_OPTIONS = dict(
     slow_start=dict(type='int', default=0,
                     description='Seconds over which a server that comes back up (restarted, or put back after a drain) '
                                 'goes from a small share of the new requests to its full share; V(0) for at once.'),
+    hold=dict(type='int', default=0,
+              description='Seconds a request waits at HAProxy while its backend has no server in rotation (a one-worker API '
+                          'restarting on a new release, every worker down), for one to come back, before the 503; V(0) answers '
+                          '503 at once. Needs O(hold_script).'),
+    hold_script=dict(type='str', default='',
+                     description="Path, as HAProxy sees it, of the Lua action C(plumber_hold) (the proxy role's "
+                                 "C(files/plumber-hold.lua), which the entry point C(configure) writes next to HAProxy's file); "
+                                 "loaded when O(hold) is above 0."),
     cookie_key=dict(type='str', required=True,
                     description='Secret (letters and digits) mixed into the sticky cookies of C(server_template) backends.'),
     stats=dict(type='str', default='',
@@ -151,7 +159,7 @@ LOG_RE = re.compile(r'^(?P<target>\S+)( len [0-9]+)?( format (raw|short|local|pr
 NUMBERS = {
     'router.timeout': (1, 86400), 'router.tls.port': (1, 65535), 'router.tls.hsts': (0, 63072000),
     'balancer.timeout': (1, 86400), 'balancer.check_interval': (1, 3600), 'balancer.check_timeout': (1, 86400),
-    'balancer.maxconn': (0, 10000), 'balancer.slow_start': (0, 3600),
+    'balancer.maxconn': (0, 10000), 'balancer.slow_start': (0, 3600), 'balancer.hold': (0, 3600),
 }
 MAX_SLOTS = 1024
 
@@ -267,6 +275,8 @@ def validate_proxy(proxy, var='plumber_proxy'):
                "must be an IPv4 address and port ('127.0.0.1:8404'), or '' for no statistics page")
     _check(balancer['stats_socket'] == '' or FILE_RE.match(balancer['stats_socket']), where('balancer.stats_socket'),
            balancer['stats_socket'], "must be an absolute file path ('/run/haproxy/admin.sock'), or '' for no socket")
+    _check(balancer['hold'] == 0 or FILE_RE.match(balancer['hold_script']), where('balancer.hold_script'), balancer['hold_script'],
+           "must be the absolute path of the Lua file plumber-hold.lua when balancer.hold is above 0 ('/etc/haproxy/plumber-hold.lua')")
     _check(balancer['user'] == '' or USER_RE.match(balancer['user']), where('balancer.user'), balancer['user'],
            "must be a system user name ('haproxy'), or '' to keep the user HAProxy starts as")
     _check(COOKIE_KEY_RE.match(balancer['cookie_key']), where('balancer.cookie_key'), balancer['cookie_key'],

@@ -96,31 +96,14 @@ busy:
   sample: []
 """
 
-import csv
-import io
-import socket
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.plumber.hosting.plugins.module_utils._haproxy import command, counter, stats, valid_backend
 
 # HAProxy's server administrative state bits (show servers state, srv_admin_state).
 ADMIN_FORCED_MAINT = 0x01
 ADMIN_FORCED_DRAIN = 0x08
-
-
-def command(path, line):
-    """One command on the admin socket, its whole answer."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.settimeout(10)
-        conn.connect(path)
-        conn.sendall(line.encode() + b'\n')
-        chunks = []
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    return b''.join(chunks).decode(errors='replace')
 
 
 def servers_state(path, backend):
@@ -136,12 +119,8 @@ def servers_state(path, backend):
 
 def sessions(path, backend, names):
     """{name: requests it answers or has queued} (show stat: scur + qcur)."""
-    text = command(path, 'show stat').lstrip('# ')
-    busy = {}
-    for row in csv.DictReader(io.StringIO(text)):
-        if row.get('pxname') == backend and row.get('svname') in names:
-            busy[row['svname']] = int(row.get('scur') or 0) + int(row.get('qcur') or 0)
-    return busy
+    rows = stats(path, backend)
+    return {name: counter(rows[name], 'scur') + counter(rows[name], 'qcur') for name in names if name in rows}
 
 
 def main():
@@ -157,7 +136,7 @@ def main():
         supports_check_mode=True,
     )
     path, backend, state = module.params['socket'], module.params['backend'], module.params['state']
-    if not backend or any(c.isspace() or c in '/;' for c in backend):
+    if not valid_backend(backend):
         module.fail_json(msg='backend %r is not a backend name' % backend)
     try:
         servers = servers_state(path, backend)

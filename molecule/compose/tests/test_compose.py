@@ -349,6 +349,36 @@ def test_new_code_replaces_the_replicas_without_cutting_a_request_off(host, play
     assert all_replicas_serve(host), stack_logs(host)
 
 
+def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_itself(host, play, instance, plumber_apis,
+                                                                                      tmp_path, request_loop):
+    """New hello code whose /whoami fails (R's error, a 500) while its health path answers: the new replicas pass their
+    checks and replace the old ones, then the watch at the stack's HAProxy sees the share of failed requests rise, so
+    hello goes back to its previous release: replicas of its image replace the failing ones, drained in turn, and the
+    play fails with the counts."""
+    source = [api['src'] for api in plumber_apis if api['name'] == 'hello'][0]
+    shutil.copytree(source, tmp_path / 'hello')
+    code = (tmp_path / 'hello' / 'plumber.R').read_text(encoding='utf-8')
+    assert 'list(api = Sys.getenv("PLUMBER_API"), replica = replica' in code
+    (tmp_path / 'hello' / 'plumber.R').write_text(code.replace('list(api = Sys.getenv("PLUMBER_API"), replica = replica',
+                                                               'stop("the new database layer"); list(replica = replica'), encoding='utf-8')
+    apis = [dict(api, src=str(tmp_path / 'hello')) if api['name'] == 'hello' else api for api in plumber_apis]
+    before = host.check_output('readlink /srv/plumber/hello/current')
+    loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
+    try:
+        deploy = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': apis, 'api_watch_window': 4, 'api_watch_min_requests': 10})
+    finally:
+        answers = loop.stop()
+    assert deploy.rc != 0, deploy
+    watched = re.search(r'The new release fails more requests than the one before: hello: (\d+) of (\d+) requests \((\d+\.\d)%\) failed '
+                        r'\(5xx, or no answer\) in the 4 s watched, against [0-9.]+% before; .* Rolled back: hello: release (\w+) again',
+                        deploy.output)
+    assert watched and float(watched.group(3)) >= 90 and int(watched.group(2)) >= 10, deploy
+    assert 'releases/' + watched.group(4) == before == host.check_output('readlink /srv/plumber/hello/current'), deploy
+    assert any(line.endswith(' 500') for line in answers), answers[-20:]
+    assert set(replicas_answering(host, '/hello/whoami', 2 * HELLO_WORKERS)) <= replica_ids(host, 'hello')
+    assert len(replica_ids(host, 'hello')) == HELLO_WORKERS and all_replicas_serve(host), stack_logs(host)
+
+
 def test_the_apis_reach_nothing_outside(host):
     """compose_api_egress: false (this scenario's inventory): the APIs' network is internal."""
     replica = sorted(replica_ids(host, 'hello'))[0]

@@ -160,9 +160,17 @@ def test_deploy_playbook_sends_new_code_with_no_package_or_front_work(host, play
         assert 'plumber.hosting.' + task not in result.output, task
     # Of the front's role, only the drains (its entry point rotation) ran.
     proxy_tasks = set(re.findall(r'TASK \[plumber\.hosting\.proxy : ([^,\]]+)', result.output))
+    # And the watch of hello's new release after the switch, which the client's steady answers passed.
     assert proxy_tasks <= {"Validating arguments against arg spec 'rotation' - Take one worker out of rotation at its fronts before a restart",
                            'Find the fronts whose HAProxy has an admin socket', 'Stop sending new requests to the server at the fronts',
-                           'Wait for its requests to end', 'Put the server back in rotation at the fronts'}, proxy_tasks
+                           'Wait for its requests to end', 'Put the server back in rotation at the fronts',
+                           # (The names up to their first comma.)
+                           "Validating arguments against arg spec 'watch' - Watch the failed requests of new releases at their fronts",
+                           'Read the error counters of the APIs at the fronts before the switch', 'Keep the counters for the judge',
+                           'Watch the failed requests of the new releases at the fronts', 'Wait for the watch to end',
+                           'Check that the failed requests did not rise after the switch'}, proxy_tasks
+    assert re.search(r'"msg": "hello: 0 of \d+ requests \(0\.0%\) failed \(5xx, or no answer\) in the 10 s watched, against '
+                     r'[0-9.]+% before at ', result.output), result
     for port in APIS['hello']:
         assert get(host, port, '/deployed') == {'deployed': [True]}, port
     assert worker_process(host, manager, 'greeter', 8100) == greeter
@@ -275,6 +283,38 @@ def test_a_release_whose_workers_fail_their_health_check_is_rolled_back_by_itsel
     for port in APIS['hello']:
         assert get(host, port, '/deployed') == {'deployed': [True]}, port
     assert worker_process(host, manager, 'hello', second) == untouched
+
+
+def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_itself(host, play, manager, plumber_apis,
+                                                                                      tmp_path, request_loop):
+    """New hello code that loads and answers its health path, but whose /whoami fails (R's error, a 500): every worker
+    runs it, and in the watch after the switch the share of failed requests at the front rises from none to all, so
+    hello goes back to its previous release, its workers run it again and the play fails with the counts. (The deploy
+    test's release, with /deployed, is current before and after.)"""
+    before = current_release(host)
+    source = os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'playbooks/files/hello/plumber.R')
+    with open(source, encoding='utf-8') as handle:
+        code = handle.read()
+    assert 'list(api = Sys.getenv("PLUMBER_API")' in code
+    (tmp_path / 'plumber.R').write_text(code.replace('list(api = Sys.getenv("PLUMBER_API")', 'stop("the new database layer"); list(api = 1'),
+                                        encoding='utf-8')
+    failing = [dict(api, src=str(tmp_path)) if api['name'] == 'hello' else api for api in plumber_apis]
+    loop = request_loop(host.ansible.get_variables()['inventory_hostname'], 'http://127.0.0.1/hello/whoami')
+    try:
+        result = play('../../playbooks/deploy.yml', extra_vars={'plumber_apis': failing, 'api_watch_window': 4, 'api_watch_min_requests': 10})
+    finally:
+        answers = loop.stop()
+    assert result.rc != 0, result
+    watched = re.search(r'The new release fails more requests than the one before: hello: (\d+) of (\d+) requests \((\d+\.\d)%\) failed '
+                        r'\(5xx, or no answer\) in the 4 s watched, against [0-9.]+% before; more than the rise of 10\.0% allowed '
+                        r'\(max_error_rise\) at (\S+)\. Rolled back: hello: release (\w+) again', result.output)
+    assert watched and float(watched.group(3)) >= 90 and int(watched.group(2)) >= 10, result
+    assert 'releases/' + watched.group(5) == before and current_release(host) == before, result
+    # The client saw the new release's errors while it was watched, and the old release's answers after.
+    assert any(line.endswith(' 500') for line in answers), answers[-20:]
+    for port in APIS['hello']:
+        assert get(host, port, '/deployed') == {'deployed': [True]}, port
+    assert {get(host, 80, '/hello/whoami')['api'] for _request in range(4)} == {'hello'}
 
 
 def test_rollback_playbook_returns_an_api_to_its_previous_release(host, play):

@@ -373,7 +373,8 @@ BASE_PROXY = {
                'maintenance_dir': '/var/lib/plumber-hosting/maintenance'},
     'balancer': {'bind': ':8080', 'log': 'stdout format raw local0', 'nameservers': ['127.0.0.11:53'], 'timeout': 300,
                  'check_interval': 2, 'check_timeout': 30, 'maxconn': 1, 'cookie_key': 'k' * 32,
-                 'stats': '127.0.0.1:8404', 'stats_socket': '/run/haproxy/admin.sock', 'user': 'haproxy'},
+                 'stats': '127.0.0.1:8404', 'stats_socket': '/run/haproxy/admin.sock', 'user': 'haproxy',
+                 'hold': 10, 'hold_script': '/usr/local/etc/haproxy/plumber-hold.lua'},
     'backends': [
         {'name': 'hello', 'path': '/hello', 'health': '/healthz', 'docs': True, 'sticky': True,
          'servers': ['10.0.0.1:9000', '10.0.0.1:9001'],

@@ -28,8 +28,9 @@ TEMPLATES = os.path.join(ROOT, 'roles', 'proxy', 'templates')
 NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
 HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
 
+HOLD_SCRIPT = os.path.join(ROOT, 'roles', 'proxy', 'files', 'plumber-hold.lua')
 BALANCER = {'log': 'stdout format raw local0', 'timeout': 300, 'check_interval': 1, 'check_timeout': 5,
-            'maxconn': 1, 'slow_start': 2, 'cookie_key': 'k' * 32}
+            'maxconn': 1, 'slow_start': 2, 'cookie_key': 'k' * 32, 'hold': 8, 'hold_script': '/usr/local/etc/haproxy/plumber-hold.lua'}
 ROUTER = {'server_name': '_', 'timeout': 300, 'client_max_body_size': '100m'}
 
 # plumber.hosting.compose: servers found through Docker's DNS, nginx reaching HAProxy by name.
@@ -46,7 +47,7 @@ COMPOSE = {
 
 # Plain servers (pm2 or systemd workers on 127.0.0.1): static servers, no resolver, HAProxy on
 # loopback, a TLS listener next to plain HTTP. Ports high enough not to clash with the machine's.
-ROUTER_PORT, BALANCER_PORT, TLS_PORT, STATS_PORT, WORKER_PORTS = 18080, 18081, 18443, 18404, (18101, 18102)
+ROUTER_PORT, BALANCER_PORT, TLS_PORT, STATS_PORT, WORKER_PORTS, LATER_PORT = 18080, 18081, 18443, 18404, (18101, 18102), 18103
 PLAIN = {
     'router': dict(ROUTER, listen=[ROUTER_PORT], balancer='127.0.0.1:%d' % BALANCER_PORT, resolver='',
                    tls={'port': TLS_PORT, 'certificate': '/certs/cert.pem', 'certificate_key': '/certs/key.pem', 'redirect': False}),
@@ -63,6 +64,8 @@ PLAIN = {
                     'cors_credentials': True}},
         {'name': 'denied', 'path': '/denied', 'health': '/healthz', 'docs': False, 'sticky': False,
          'servers': ['127.0.0.1:%d' % port for port in WORKER_PORTS], 'access': {'allow': ['192.0.2.0/24']}},
+        # One worker, which no test starts but the hold's.
+        {'name': 'later', 'path': '/later', 'health': '/healthz', 'docs': False, 'sticky': False, 'servers': ['127.0.0.1:%d' % LATER_PORT]},
     ],
 }
 PLAIN['router']['htpasswd_dir'] = '/htpasswd'
@@ -107,7 +110,8 @@ def nginx_check(conf, *mounts):
 
 def haproxy_check(cfg):
     return docker('run', '--rm', '--network', 'none', '--user', 'root', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % cfg,
-                  HAPROXY_IMAGE, 'haproxy', '-c', '-q', '-f', '/usr/local/etc/haproxy/haproxy.cfg', check=False)
+                  '-v', '%s:/usr/local/etc/haproxy/plumber-hold.lua:ro' % HOLD_SCRIPT, HAPROXY_IMAGE,
+                  'haproxy', '-c', '-q', '-f', '/usr/local/etc/haproxy/haproxy.cfg', check=False)
 
 
 def certificate(tmp_path):
@@ -228,7 +232,7 @@ def plain_stack(tmp_path, workers):  # pylint: disable=redefined-outer-name,unus
     names = ['plumber-hosting-unit-haproxy-%d' % os.getpid(), 'plumber-hosting-unit-nginx-%d' % os.getpid()]
     try:
         docker('run', '-d', '--name', names[0], '--network', 'host', '-v', '%s:/usr/local/etc/haproxy/haproxy.cfg:ro' % haproxy,
-               HAPROXY_IMAGE)
+               '-v', '%s:/usr/local/etc/haproxy/plumber-hold.lua:ro' % HOLD_SCRIPT, HAPROXY_IMAGE)
         docker('run', '-d', '--name', names[1], '--network', 'host', '-v', '%s:/etc/nginx/conf.d/default.conf:ro' % nginx,
                '-v', '%s:/certs:ro' % certs, '-v', '%s:/htpasswd:ro' % users, '-v', '%s:/maintenance:ro' % maintenance, NGINX_IMAGE)
         yield names
@@ -331,6 +335,52 @@ def test_maintenance_switch_answers_503_and_the_page_while_its_file_exists(plain
     assert status == 503 and 'Down for maintenance' not in body, body
     (switch / 'hello').unlink()
     assert fetch('/hello/whoami', timeout=0)[0] == 200
+
+
+def later_status():
+    """HAProxy's status of the one server of backend `later` (its statistics page as CSV)."""
+    with urllib.request.urlopen('http://127.0.0.1:%d/;csv' % STATS_PORT, timeout=10) as response:
+        rows = [line.split(',') for line in response.read().decode().splitlines()]
+    return [row[17] for row in rows if row[:2] == ['later', '127.0.0.1:%d' % LATER_PORT]][0]
+
+
+def timed_get(path):
+    """(status, seconds) of one GET through nginx, not retried."""
+    started = time.monotonic()
+    try:
+        with OPENER.open('http://127.0.0.1:%d%s' % (ROUTER_PORT, path), timeout=30) as answer:
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic() - started
+
+
+def test_a_request_waits_while_its_api_has_no_worker_and_gets_the_one_that_comes_back(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument
+    """balancer.hold (8 s here): an API with no server in rotation (one worker, restarting) holds the request until its
+    worker is back (health checks every second, two to rise), then answers; with none back in time, the 503 after the hold."""
+    fetch('/hello/whoami')  # started
+    deadline = time.monotonic() + 30
+    while later_status() != 'DOWN':
+        assert time.monotonic() < deadline, later_status()
+        time.sleep(0.2)
+    worker = http.server.ThreadingHTTPServer(('127.0.0.1', LATER_PORT), Worker)
+    starting = threading.Timer(2, worker.serve_forever)
+    starting.start()
+    try:
+        status, seconds = timed_get('/later/whoami')
+        assert status == 200 and 2 < seconds < 8, (status, seconds)
+    finally:
+        worker.shutdown()
+        starting.join()
+        worker.server_close()
+    deadline = time.monotonic() + 30
+    while later_status() != 'DOWN':
+        assert time.monotonic() < deadline, later_status()
+        time.sleep(0.2)
+    status, seconds = timed_get('/later/whoami')
+    assert status == 503 and 7.5 < seconds < 12, (status, seconds)
+    # An API with a worker up is not held.
+    assert timed_get('/hello/whoami')[1] < 1
 
 
 def test_plain_servers_sticky_cookie_keeps_a_client_on_one_worker(plain_stack):  # pylint: disable=redefined-outer-name,unused-argument

@@ -1,4 +1,4 @@
-"""The filters proxy_backends and proxy_config: Ansible's errors, naming the variable and the value."""
+"""The filters proxy_backends and proxy_config (Ansible's errors, naming the variable and the value), and new_releases."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.plumber.hosting.plugins.filter.proxy_backends import FilterModule as BackendsFilters
+from ansible_collections.plumber.hosting.plugins.filter.new_releases import FilterModule as ReleasesFilters
 from ansible_collections.plumber.hosting.plugins.filter.proxy_config import FilterModule as ConfigFilters
 
 proxy_backends = BackendsFilters().filters()['proxy_backends']
 proxy_config = ConfigFilters().filters()['proxy_config']
+new_releases = ReleasesFilters().filters()['new_releases']
 
 
 def test_proxy_backends_builds_backends():
@@ -25,3 +27,15 @@ def test_proxy_backends_fails_as_a_filter():
 def test_proxy_config_fails_as_a_filter_naming_the_variable():
     with pytest.raises(AnsibleFilterError, match=r"^proxy_config: my_proxy must be a dict"):
         proxy_config([], var='my_proxy')
+
+
+def test_new_releases_are_the_apis_this_run_switched_with_their_servers():
+    deployments = [
+        {'name': 'hello', 'ports': [8000, 8001], 'release': 'b', 'previous_release': 'a'},
+        {'name': 'first', 'ports': [8100], 'release': 'c', 'previous_release': ''},
+        {'name': 'same', 'ports': [8200], 'release': 'd', 'previous_release': 'd'},
+        {'name': 'back', 'ports': [8300], 'release': 'e', 'previous_release': 'f', 'rolled_back': True},
+    ]
+    assert new_releases(deployments, '127.0.0.1') == [{'name': 'hello', 'servers': ['127.0.0.1:8000', '127.0.0.1:8001']}]
+    assert new_releases(deployments) == [{'name': 'hello', 'servers': []}]
+    assert new_releases([]) == []

@@ -7,9 +7,6 @@ then HAProxy sends it nothing more; ready takes it back."""
 from __future__ import annotations
 
 import http.server
-import os
-import shutil
-import subprocess
 import threading
 import time
 import urllib.request
@@ -17,33 +14,13 @@ import urllib.request
 import pytest
 
 from ansible_collections.plumber.hosting.plugins.modules import haproxy_drain
-from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleFailJson, patch_exits, run_main
+from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import AnsibleFailJson, haproxy, haproxy_ready, patch_exits, run_main
 
-HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
 FRONT = 18291
 SERVERS = {'hello1': ('127.0.0.1', 18292), 'hello2': ('127.0.0.2', 18293)}
-CONFIG = '''global
-    stats socket /run/test/admin.sock mode 600 level admin
-defaults
-    mode http
-    timeout connect 3s
-    timeout client 30s
-    timeout server 30s
-frontend plumber
-    bind 127.0.0.1:%d
-    default_backend hello
-backend hello
-    balance leastconn
-%s
-''' % (FRONT, '\n'.join('    server %s %s:%d' % (name, address, port) for name, (address, port) in SERVERS.items()))
 
 
-def docker_ready():
-    return shutil.which('docker') and subprocess.run(['docker', 'image', 'inspect', HAPROXY_IMAGE], capture_output=True,
-                                                     check=False).returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not docker_ready(), reason='needs Docker and the test images (tests/run setup images)')
+pytestmark = pytest.mark.skipif(not haproxy_ready(), reason='needs Docker and the test images (tests/run setup images)')
 
 
 class Worker(http.server.BaseHTTPRequestHandler):
@@ -65,26 +42,8 @@ class Worker(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope='module')
 def balancer(tmp_path_factory):
     """HAProxy on the host network, its admin socket in a directory of the test: the socket's path."""
-    servers = [http.server.ThreadingHTTPServer(address, Worker) for address in SERVERS.values()]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    run = tmp_path_factory.mktemp('run')
-    (run / 'haproxy.cfg').write_text(CONFIG, encoding='utf-8')
-    os.chmod(run, 0o777)
-    name = 'plumber-hosting-unit-drain-%d' % os.getpid()
-    subprocess.run(['docker', 'run', '-d', '--name', name, '--network', 'host', '--user', 'root', '-v', '%s:/run/test' % run,
-                    HAPROXY_IMAGE, 'haproxy', '-db', '-f', '/run/test/haproxy.cfg'], check=True, capture_output=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not (run / 'admin.sock').exists():
-            assert time.monotonic() < deadline, subprocess.run(['docker', 'logs', name], capture_output=True, text=True, check=False).stderr
-            time.sleep(0.2)
-        yield str(run / 'admin.sock')
-    finally:
-        subprocess.run(['docker', 'rm', '-f', name], check=False, capture_output=True)
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+    with haproxy(tmp_path_factory.mktemp('drain'), FRONT, SERVERS, Worker) as path:
+        yield path
 
 
 def get(path=''):

@@ -1,10 +1,19 @@
 # Copyright: (c) 2026, plumber.hosting contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the module tests share: exit_json and fail_json that raise instead of exiting, running a module's
-main() with the task's parameters, and substituting strings in nested test data. Each test keeps its own
-fakes (command runners, clocks), which differ from module to module."""
+main() with the task's parameters, substituting strings in nested test data, and the real HAProxy of the test
+image with stand-in servers (haproxy_drain, haproxy_errors). Each test keeps its own fakes (command runners,
+clocks), which differ from module to module."""
 
 from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+import time
 
 import pytest
 
@@ -53,3 +62,57 @@ def substitute(value, replace):
     if isinstance(value, dict):
         return dict((key, substitute(item, replace)) for key, item in value.items())
     return value
+
+
+HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
+
+
+def haproxy_ready():
+    """Docker and the test image of HAProxy are there (tests/run setup images)."""
+    return bool(shutil.which('docker')) and subprocess.run(['docker', 'image', 'inspect', HAPROXY_IMAGE], capture_output=True,
+                                                           check=False).returncode == 0
+
+
+HAPROXY_CONFIG = '''global
+    stats socket /run/test/admin.sock mode 600 level admin
+defaults
+    mode http
+    option http-server-close
+    timeout connect 3s
+    timeout client 30s
+    timeout server 30s
+frontend plumber
+    bind 127.0.0.1:%d
+    default_backend hello
+backend hello
+    balance %s
+%s
+'''
+
+
+@contextlib.contextmanager
+def haproxy(run, front, servers, handler, balance='leastconn'):
+    """HTTP servers answering with `handler` at each {name: (address, port)} of `servers`, and HAProxy on the host
+    network balancing them as backend hello, its frontend on 127.0.0.1:`front` and its admin socket at
+    /run/test/admin.sock mounted from directory `run`: the socket's path on this host."""
+    config = HAPROXY_CONFIG % (front, balance, '\n'.join('    server %s %s:%d' % (name, address, port)
+                                                         for name, (address, port) in servers.items()))
+    servers = [http.server.ThreadingHTTPServer(address, handler) for address in servers.values()]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    (run / 'haproxy.cfg').write_text(config, encoding='utf-8')
+    os.chmod(run, 0o777)
+    name = 'plumber-hosting-unit-%s-%d' % (run.name, os.getpid())
+    subprocess.run(['docker', 'run', '-d', '--name', name, '--network', 'host', '--user', 'root', '-v', '%s:/run/test' % run,
+                    HAPROXY_IMAGE, 'haproxy', '-db', '-f', '/run/test/haproxy.cfg'], check=True, capture_output=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (run / 'admin.sock').exists():
+            assert time.monotonic() < deadline, subprocess.run(['docker', 'logs', name], capture_output=True, text=True, check=False).stderr
+            time.sleep(0.2)
+        yield str(run / 'admin.sock')
+    finally:
+        subprocess.run(['docker', 'rm', '-f', name], check=False, capture_output=True)
+        for server in servers:
+            server.shutdown()
+            server.server_close()
