@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -52,7 +53,7 @@ def platform(mode):
 
 def start(mode):
     spec = platform(mode)
-    subprocess.run(['docker', 'rm', '-f', CONTAINER], capture_output=True, check=False)
+    subprocess.run(['docker', 'rm', '-f', '-v', CONTAINER], capture_output=True, check=False)
     cmd = ['docker', 'run', '-d', '--name', CONTAINER, '--cgroupns', spec['cgroupns_mode'], '--stop-signal', spec['stop_signal']]
     for capability in spec['capabilities']:
         cmd += ['--cap-add', capability]
@@ -78,7 +79,7 @@ class Project:
     """An inventory for the container, two APIs (one, two) with two workers each, and playbook runs."""
 
     def __init__(self, workdir, mode):
-        self.workdir, self.mode = workdir, mode
+        self.workdir, self.mode, self.slowest = workdir, mode, []
         self.write_api('one', API % 'first')
         self.write_api('two', API % 'first')
         host = {'ansible_connection': 'community.docker.docker', 'plumber_process_manager': mode,
@@ -88,8 +89,9 @@ class Project:
         with open(os.path.join(workdir, 'inventory.yml'), 'w', encoding='utf-8') as handle:
             yaml.safe_dump({'plumber_servers': {'hosts': {CONTAINER: host}}}, handle)
         with open(os.path.join(workdir, 'ansible.cfg'), 'w', encoding='utf-8') as handle:
-            handle.write('[defaults]\ncollections_path = %s\ninterpreter_python = auto_silent\n[connection]\npipelining = True\n'
-                         % os.path.join(ROOT, '.collections'))
+            # profile_tasks: the slowest tasks of each run, where a no-op run's time goes.
+            handle.write('[defaults]\ncollections_path = %s\ninterpreter_python = auto_silent\ncallbacks_enabled = ansible.posix.profile_tasks\n'
+                         '[callback_profile_tasks]\ntask_output_limit = 8\n[connection]\npipelining = True\n' % os.path.join(ROOT, '.collections'))
 
     def write_api(self, name, code):
         os.makedirs(os.path.join(self.workdir, name), exist_ok=True)
@@ -97,7 +99,7 @@ class Project:
             handle.write(code)
 
     def play(self, playbook, **extra_vars):
-        """Seconds the playbook took, and whether it succeeded."""
+        """Seconds the playbook took, and whether it succeeded; its slowest tasks in self.slowest."""
         cmd = ['ansible-playbook', '-i', 'inventory.yml', os.path.join(ROOT, 'playbooks', playbook)]
         for key, value in extra_vars.items():
             cmd += ['-e', json.dumps({key: value})]
@@ -105,6 +107,7 @@ class Project:
         done = subprocess.run(cmd, cwd=self.workdir, capture_output=True, text=True, check=False,
                               env=dict(os.environ, ANSIBLE_CONFIG=os.path.join(self.workdir, 'ansible.cfg')))
         seconds = time.monotonic() - started
+        self.slowest = re.findall(r'^(.+?) -+ ([0-9.]+s)$', done.stdout, re.M)
         with open(os.path.join(self.workdir, 'plays.log'), 'a', encoding='utf-8') as log:
             log.write(done.stdout + done.stderr)
         return seconds, done.returncode == 0
@@ -160,6 +163,7 @@ def measure(mode, workdir):
             if not ok:
                 raise SystemExit('benchmarks: %s %s failed; see %s/plays.log' % (mode, name, workdir))
             result[name] = seconds
+        result['noop_slowest'] = [' '.join(task) for task in project.slowest]
         url = 'http://%s/one/whoami' % address
         load = Load(url)
         project.write_api('one', API % 'second')
@@ -178,7 +182,7 @@ def measure(mode, workdir):
         time.sleep(10)
         result['kill'] = load.stop()
     finally:
-        subprocess.run(['docker', 'rm', '-f', CONTAINER], capture_output=True, check=False)
+        subprocess.run(['docker', 'rm', '-f', '-v', CONTAINER], capture_output=True, check=False)
     faults = [result[name][key] for name in ('rolling_update', 'rollback', 'kill') for key in ('failed', 'requests')]
     print('%s: cold %.0f s, no-op %.0f s (%.2f), code-only %.0f s; failed requests: rolling update %d of %d, rollback %d of %d, '
           'kill -9 %d of %d' % tuple([mode, result['cold'], result['noop'], result['noop'] / result['cold'], result['code']] + faults), flush=True)
