@@ -166,3 +166,18 @@ def plumber_apis(plumber_vars):
 def converged_check(play):
     """`--check --diff` of the scenario's converge playbook on the converged instance."""
     return play('converge.yml', '--check', '--diff')
+
+
+@pytest.fixture(scope='session')
+def watched_rollback():
+    """`watched_rollback(output, window)`: the error-rate rollback of API hello in a play's output (the proxy role's entry
+    point watch, then the rescue of a worker role): (failed requests, requests, percent failed, front, release it went
+    back to), or None."""
+    return find_watched_rollback
+
+
+def find_watched_rollback(output, window):
+    found = re.search(r'The new release fails more requests than the one before: hello: (\d+) of (\d+) requests \((\d+\.\d)%\) failed '
+                      r'\(5xx, or no answer\) in the ' + str(int(window)) + r' s watched, against [0-9.]+% before; more than the rise '
+                      r'of 10\.0% allowed \(max_error_rise\) at (\S+)\. Rolled back: hello: release (\w+) again', output)
+    return found and (int(found.group(1)), int(found.group(2)), float(found.group(3)), found.group(4), found.group(5))

@@ -9,6 +9,12 @@ import csv
 import io
 import socket
 
+# The options of every module that talks to HAProxy (doc fragment plumber.hosting.haproxy).
+HAPROXY_OPTIONS = dict(
+    socket=dict(type='path', required=True),
+    backend=dict(type='str', required=True),
+)
+
 
 def command(path, line):
     """One command on the admin socket, its whole answer."""

@@ -24,6 +24,7 @@ author:
   - plumber.hosting contributors (@plumber-hosting)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - plumber.hosting.haproxy
 attributes:
   check_mode:
     support: full
@@ -34,14 +35,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  socket:
-    description: Path of HAProxy's admin socket (C(stats socket ... level admin)).
-    type: path
-    required: true
-  backend:
-    description: The backend of the servers.
-    type: str
-    required: true
   state:
     description: V(drained) drains the servers of O(addresses) and waits; V(ready) takes the servers of O(names) back.
     type: str
@@ -99,7 +92,7 @@ busy:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.plumber.hosting.plugins.module_utils._haproxy import command, counter, stats, valid_backend
+from ansible_collections.plumber.hosting.plugins.module_utils._haproxy import HAPROXY_OPTIONS, command, counter, stats, valid_backend
 
 # HAProxy's server administrative state bits (show servers state, srv_admin_state).
 ADMIN_FORCED_MAINT = 0x01
@@ -126,8 +119,7 @@ def sessions(path, backend, names):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            socket=dict(type='path', required=True),
-            backend=dict(type='str', required=True),
+            **HAPROXY_OPTIONS,
             state=dict(type='str', required=True, choices=['drained', 'ready']),
             addresses=dict(type='list', elements='str', default=[]),
             names=dict(type='list', elements='str', default=[]),

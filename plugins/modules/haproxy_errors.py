@@ -23,6 +23,7 @@ author:
   - plumber.hosting contributors (@plumber-hosting)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - plumber.hosting.haproxy
 attributes:
   check_mode:
     support: full
@@ -33,14 +34,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  socket:
-    description: Path of HAProxy's admin socket (C(stats socket ... level admin)).
-    type: path
-    required: true
-  backend:
-    description: The backend of the servers.
-    type: str
-    required: true
   servers:
     description:
       - Names or addresses (C(address:port), as C(show stat) gives them) of the servers to watch.
@@ -122,7 +115,7 @@ exceeded:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.plumber.hosting.plugins.module_utils._haproxy import counter, stats, valid_backend
+from ansible_collections.plumber.hosting.plugins.module_utils._haproxy import HAPROXY_OPTIONS, counter, stats, valid_backend
 
 
 def read(path, backend, servers):
@@ -147,8 +140,7 @@ def percent(value):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            socket=dict(type='path', required=True),
-            backend=dict(type='str', required=True),
+            **HAPROXY_OPTIONS,
             servers=dict(type='list', elements='str', default=[]),
             window=dict(type='int', default=0),
             baseline=dict(type='dict'),

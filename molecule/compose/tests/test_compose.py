@@ -350,7 +350,7 @@ def test_new_code_replaces_the_replicas_without_cutting_a_request_off(host, play
 
 
 def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_itself(host, play, instance, plumber_apis,
-                                                                                      tmp_path, request_loop):
+                                                                                      tmp_path, request_loop, watched_rollback):
     """New hello code whose /whoami fails (R's error, a 500) while its health path answers: the new replicas pass their
     checks and replace the old ones, then the watch at the stack's HAProxy sees the share of failed requests rise, so
     hello goes back to its previous release: replicas of its image replace the failing ones, drained in turn, and the
@@ -369,11 +369,9 @@ def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_i
     finally:
         answers = loop.stop()
     assert deploy.rc != 0, deploy
-    watched = re.search(r'The new release fails more requests than the one before: hello: (\d+) of (\d+) requests \((\d+\.\d)%\) failed '
-                        r'\(5xx, or no answer\) in the 4 s watched, against [0-9.]+% before; .* Rolled back: hello: release (\w+) again',
-                        deploy.output)
-    assert watched and float(watched.group(3)) >= 90 and int(watched.group(2)) >= 10, deploy
-    assert 'releases/' + watched.group(4) == before == host.check_output('readlink /srv/plumber/hello/current'), deploy
+    watched = watched_rollback(deploy.output, 4)
+    assert watched and watched[2] >= 90 and watched[1] >= 10, deploy
+    assert 'releases/' + watched[4] == before == host.check_output('readlink /srv/plumber/hello/current'), deploy
     assert any(line.endswith(' 500') for line in answers), answers[-20:]
     assert set(replicas_answering(host, '/hello/whoami', 2 * HELLO_WORKERS)) <= replica_ids(host, 'hello')
     assert len(replica_ids(host, 'hello')) == HELLO_WORKERS and all_replicas_serve(host), stack_logs(host)

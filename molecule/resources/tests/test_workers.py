@@ -286,7 +286,7 @@ def test_a_release_whose_workers_fail_their_health_check_is_rolled_back_by_itsel
 
 
 def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_itself(host, play, manager, plumber_apis,
-                                                                                      tmp_path, request_loop):
+                                                                                      tmp_path, request_loop, watched_rollback):
     """New hello code that loads and answers its health path, but whose /whoami fails (R's error, a 500): every worker
     runs it, and in the watch after the switch the share of failed requests at the front rises from none to all, so
     hello goes back to its previous release, its workers run it again and the play fails with the counts. (The deploy
@@ -305,11 +305,9 @@ def test_a_release_that_fails_more_requests_after_the_switch_is_rolled_back_by_i
     finally:
         answers = loop.stop()
     assert result.rc != 0, result
-    watched = re.search(r'The new release fails more requests than the one before: hello: (\d+) of (\d+) requests \((\d+\.\d)%\) failed '
-                        r'\(5xx, or no answer\) in the 4 s watched, against [0-9.]+% before; more than the rise of 10\.0% allowed '
-                        r'\(max_error_rise\) at (\S+)\. Rolled back: hello: release (\w+) again', result.output)
-    assert watched and float(watched.group(3)) >= 90 and int(watched.group(2)) >= 10, result
-    assert 'releases/' + watched.group(5) == before and current_release(host) == before, result
+    watched = watched_rollback(result.output, 4)
+    assert watched and watched[2] >= 90 and watched[1] >= 10, result
+    assert 'releases/' + watched[4] == before and current_release(host) == before, result
     # The client saw the new release's errors while it was watched, and the old release's answers after.
     assert any(line.endswith(' 500') for line in answers), answers[-20:]
     for port in APIS['hello']:
