@@ -6,9 +6,10 @@ them through the front all along. Each figure is measured in this one run:
    (its workers never answer their health path), and while one worker is killed with SIGKILL, two workers per API;
 5. deploy cost: a cold site.yml, a no-op re-run and a code-only deploy.yml, as times and as the ratio no-op / cold.
 
-Modes: systemd and pm2 on the tests' image with R and plumber installed (R's install is not part of the cold
-deploy); docker and compose on the Docker-in-Docker instance, with the images copied from this machine first
-(playbooks/images_from_controller.yml, not timed).
+Modes: systemd and pm2 on plain Debian 12 (the cold deploy installs R, plumber, nginx, HAProxy and ufw from Debian's
+repositories, as on a new server); docker and compose on the Docker-in-Docker instance (the engine installed), with
+the images copied from this machine first (playbooks/images_from_controller.yml, not timed; R and plumber come in the
+base image).
 """
 
 from __future__ import annotations
@@ -45,10 +46,7 @@ def platform(mode):
     """The tests' instance for a mode (.config/molecule): systemd, or systemd with a Docker engine inside."""
     name = 'docker-in-docker.yml' if mode in ('docker', 'compose') else 'config.yml'
     with open(os.path.join(ROOT, '.config', 'molecule', name), encoding='utf-8') as handle:
-        spec = yaml.safe_load(handle)['platforms'][0]
-    if mode not in ('docker', 'compose'):
-        spec['image'] = 'plumber-hosting-test/debian12-systemd-r:latest'
-    return spec
+        return yaml.safe_load(handle)['platforms'][0]
 
 
 def start(mode):

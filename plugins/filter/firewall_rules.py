@@ -13,18 +13,13 @@ description:
     such as V(10.0.0.0/24)). Each error names the variable and the value.
   - With O(parse=true), reads instead the output of C(ufw show added) and returns the rules in it that carry O(comment),
     in the same shape, so that stale ones can be deleted.
-  - With O(docker=true), returns instead the lines of Docker's C(DOCKER-USER) chain (C(iptables-restore) syntax) for the
-    worker ports Docker publishes on C(firewall_docker_address), each port open to each front and dropped for every other
-    source. Docker's published ports are forwarded to the containers, past ufw's input rules; this chain is where Docker
-    lets them be filtered. The connection's original destination (address and port, before Docker's NAT) is matched,
-    so connections the containers open to other hosts are left alone. No lines when C(firewall_docker_address) is V('').
 author:
   - plumber.hosting contributors (@plumber-hosting)
 options:
   _input:
     description:
       - A dict of the role's variables (C(firewall_ssh_port), C(firewall_public_ports), C(firewall_allow),
-        C(firewall_front_ports), C(firewall_worker_ports), C(firewall_fronts), C(firewall_docker_address)), or with O(parse=true) the text of
+        C(firewall_front_ports), C(firewall_worker_ports), C(firewall_fronts)), or with O(parse=true) the text of
         C(ufw show added). An item of C(firewall_worker_ports) may also be an API as M(plumber.hosting.validate_apis)
         returns it (C(port) and C(workers)), meaning the range of its workers' ports.
     type: raw
@@ -37,10 +32,6 @@ options:
     description: With O(parse=true), only the rules with this comment.
     type: str
     default: plumber.hosting
-  docker:
-    description: Return the C(DOCKER-USER) lines of the worker ports Docker publishes instead.
-    type: bool
-    default: false
 """
 
 EXAMPLES = r"""
@@ -55,8 +46,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: >-
-    One rule per port (or range), protocol and source, in order, without duplicates. With O(docker=true), a list of
-    C(-A DOCKER-USER ...) lines instead.
+    One rule per port (or range), protocol and source, in order, without duplicates.
   type: list
   elements: dict
   contains:
@@ -133,21 +123,6 @@ def _fronts(variables):
     return [_source(front, 'firewall_fronts[%d]' % i) for i, front in enumerate(_list(variables.get('firewall_fronts', []), 'firewall_fronts'))]
 
 
-def docker_user(variables):
-    address = variables.get('firewall_docker_address', '')
-    if address == '':
-        return []
-    normal = ipv4_network(address)
-    if normal is None or '/' in normal:
-        raise _Bad("firewall_docker_address %r is not '' or an IPv4 address" % (address,))
-    fronts, lines = _fronts(variables), []
-    for port in dict.fromkeys(_worker_ports(variables)):
-        match = '-A DOCKER-USER -p tcp -m conntrack --ctorigdst %s --ctorigdstport %s --ctdir ORIGINAL' % (normal, port)
-        lines.extend('%s -s %s -j RETURN' % (match, front) for front in fronts)
-        lines.append('%s -j DROP' % match)
-    return lines
-
-
 def wanted(variables):
     rules = [_rule(_port(variables.get('firewall_ssh_port', 22), 'firewall_ssh_port'), 'tcp', 'any')]
     for name in ('firewall_front_ports', 'firewall_public_ports'):
@@ -182,13 +157,13 @@ def added(text, comment):
     return rules
 
 
-def firewall_rules(value, parse=False, comment='plumber.hosting', docker=False):
+def firewall_rules(value, parse=False, comment='plumber.hosting'):
     try:
         if parse:
             return added(value, comment)
         if not isinstance(value, dict):
             raise _Bad('firewall_rules expects a dict of the firewall variables, got %r' % (value,))
-        return docker_user(value) if docker else wanted(value)
+        return wanted(value)
     except _Bad as exc:
         raise AnsibleFilterError(str(exc)) from None
 

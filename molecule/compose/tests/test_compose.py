@@ -262,8 +262,10 @@ def test_uploads_beyond_nginx_default_limit_reach_the_api(host):
 
 def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_request(host, play, instance, plumber_apis, tmp_path, request_loop):
     """Three runs while a client keeps asking, none of its requests failing:
-    1. hello scaled from 3 replicas to 2, and sticky sessions on: scaling changes no image, so the
-       replicas that stay are old ones; each client with the cookie is kept on one replica;
+    1. hello scaled from 3 replicas to 2, and sticky sessions on, while each replica answers a 12-second request: the
+       replica that leaves is drained first, so every one of those requests is answered by the replica it reached
+       (stopped, it would cut its request off). Scaling changes no image, so the replicas that stay are old ones; each
+       client with the cookie is kept on one replica;
     2. broken code through playbooks/deploy.yml: the play fails and the old version keeps serving. Then `docker kill`, a
        deliberate stop for Docker: no restart policy applies until the playbook runs again;
     3. the original settings and code: the run brings the project back to its definition, the
@@ -273,8 +275,21 @@ def test_scaling_sticky_sessions_a_failed_deploy_and_the_next_run_drop_no_reques
     loop = request_loop(instance, BASE + '/hello/whoami', AUTH)
     try:
         before = replica_ids(host, 'hello')
+        # One request per replica (leastconn, one request at a time each); the loop's wait in HAProxy's queue meanwhile.
+        slow = [subprocess.Popen(['docker', 'exec', instance, 'curl', '-sS', '--max-time', '120', '-w', ' %{http_code}',
+                                  BASE + '/hello/slow?seconds=12'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for replica in before]
+        time.sleep(2)
         down = play('converge.yml', extra_vars={'plumber_apis': two, 'compose_sticky_sessions': True})
+        slow_answers = [proc.communicate(timeout=150)[0] for proc in slow]
         assert down.rc == 0, down
+        assert re.search(r'Drain the replicas that leave at the balancer, API hello\] \**\n[^\n]*\nchanged:', down.output), down
+        answered = []
+        for answer in slow_answers:
+            body, _space, status = answer.rpartition(' ')
+            assert status == '200' and json.loads(body)['slept'] == 12, slow_answers
+            answered.append(json.loads(body)['replica'])
+        assert sorted(answered) == sorted(before), (answered, before)
         after = replica_ids(host, 'hello')
         assert len(after) == 2 and after <= before, (before, after)
         headers = host.check_output("curl -sS -o /dev/null -D - -c /tmp/cookies '%s/hello/whoami'" % BASE)
@@ -338,7 +353,7 @@ def test_new_code_replaces_the_replicas_without_cutting_a_request_off(host, play
         answers = loop.stop()
         slow_answers = [proc.communicate(timeout=240)[0] for proc in slow]
     assert deploy.rc == 0, deploy
-    assert re.search(r'Drain the old replicas at the balancer, API hello\] \**\n[^\n]*\nchanged:', deploy.output), deploy
+    assert re.search(r'Drain the replicas that leave at the balancer, API hello\] \**\n[^\n]*\nchanged:', deploy.output), deploy
     for answer in slow_answers:
         body, _space, status = answer.rpartition(' ')
         assert status == '200' and json.loads(body)['slept'] == 45 and json.loads(body)['replica'] in before, slow_answers

@@ -18,13 +18,15 @@ def inspect(host, name):
 
 
 @pytest.mark.parametrize('name, port', WORKERS.items())
-def test_worker_container_is_locked_down_and_published_on_localhost(host, name, port):
+def test_worker_container_is_locked_down_on_the_hosts_network_on_localhost(host, name, port):
     info = inspect(host, name)
     assert info['State']['Running'] and info['State']['Health']['Status'] in ('healthy', 'starting')
     assert info['HostConfig']['RestartPolicy']['Name'] == 'unless-stopped'
     assert info['HostConfig']['Init'] is True and info['HostConfig']['ReadonlyRootfs'] is True
     assert info['Config']['User'] not in ('', '0', 'root') and not info['Config']['User'].startswith('0:')
-    assert info['HostConfig']['PortBindings'] == {'%d/tcp' % port: [{'HostIp': '127.0.0.1', 'HostPort': str(port)}]}
+    # The host's network, no port published through Docker's proxy: R itself listens on 127.0.0.1 only.
+    assert info['HostConfig']['NetworkMode'] == 'host' and not info['HostConfig']['PortBindings'], info['HostConfig']
+    assert host.socket('tcp://127.0.0.1:%d' % port).is_listening and not host.socket('tcp://0.0.0.0:%d' % port).is_listening
 
 
 def test_one_image_per_api_named_after_its_inputs(host):
@@ -77,8 +79,8 @@ def test_api_image_run_twice_lists_each_api_once(play):
     (['api_image'], {}, ['api_deployments', 'plumber.hosting.api before plumber.hosting.api_image']),
     (['docker_workers'], {}, ['api_images', 'plumber.hosting.api_image']),
     (['api_image'], {'api_image_r_repos': ['ftp://mirror.example.org/cran']}, ['api_image_r_repos', 'ftp://mirror.example.org/cran']),
-    (['docker_workers'], {'docker_workers_publish_address': 'localhost'}, ['docker_workers_publish_address', 'localhost']),
-], ids=['image-without-api', 'workers-without-images', 'image-bad-repos', 'workers-bad-address'])
+    (['docker_workers'], {'docker_workers_ready_timeout': 'soon'}, ['docker_workers_ready_timeout', 'soon']),
+], ids=['image-without-api', 'workers-without-images', 'image-bad-repos', 'workers-bad-timeout'])
 def test_bad_input_fails_before_any_change(host, play, roles, extra_vars, fragments):
     before = {name: inspect(host, name)['Id'] for name in WORKERS}
     result = play(role_play(*roles), extra_vars=extra_vars)

@@ -67,8 +67,8 @@ def test_the_front_on_port_80_balances_each_api_over_its_workers(host):
 
 def test_from_another_host_only_the_front_is_reachable(host, reachable_from_controller):
     # ufw on every host. From the controller, a host on the instance's network: port 80 answers; the
-    # workers and the statistics do not (Docker, whose published ports bypass ufw, publishes the
-    # docker mode's workers on 127.0.0.1 only).
+    # workers and the statistics do not (the docker mode's containers run on the host's network and
+    # listen on 127.0.0.1, as the other modes' workers do).
     assert 'Status: active' in host.check_output('ufw status')
     name = host.ansible.get_variables()['inventory_hostname']
     reachable = reachable_from_controller(name, [80, 8404] + [port for _name, port in PORTS])

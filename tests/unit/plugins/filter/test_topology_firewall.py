@@ -47,7 +47,7 @@ def test_fronts_balance_every_app_host_on_its_private_address():
     assert app1['worker_address'] == '10.0.0.11' and app1['fronts'] == [{'name': 'front', 'address': '10.0.0.2'}]
 
 
-def test_a_docker_host_behind_a_front_publishes_its_workers_on_its_private_address():
+def test_a_docker_host_behind_a_front_runs_its_workers_on_its_private_address():
     groups = {'plumber_servers': ['a'], 'plumber_fronts': ['f']}
     hostvars = {'a': host('docker', address='10.0.0.1'), 'f': host(address='10.0.0.2')}
     a = topology(groups, hostvars, 'a')
@@ -99,24 +99,6 @@ def test_rules_ssh_first_then_public_then_workers_from_each_front_then_extras():
         'tcp 2222 any', 'tcp 80 any', 'tcp 443 any', 'tcp 6000:6010 any',
         'tcp 8000:8001 10.0.0.2', 'tcp 8000:8001 10.0.0.3', 'tcp 8100 10.0.0.2', 'tcp 8100 10.0.0.3',
         'tcp 9100 192.168.0.0/16', 'udp 53 any']
-
-
-def test_docker_user_lets_each_front_reach_the_published_worker_ports_and_drops_the_rest():
-    lines = firewall_rules(variables(
-        firewall_worker_ports=[{'name': 'hello', 'port': 8000, 'workers': 2}, {'port': 8100, 'workers': 1}, 8100],
-        firewall_fronts=['10.0.0.2', '10.0.0.3'], firewall_docker_address='10.0.0.11'), docker=True)
-    match = '-A DOCKER-USER -p tcp -m conntrack --ctorigdst 10.0.0.11 --ctorigdstport %s --ctdir ORIGINAL'
-    assert lines == [match % '8000:8001' + ' -s 10.0.0.2 -j RETURN', match % '8000:8001' + ' -s 10.0.0.3 -j RETURN',
-                     match % '8000:8001' + ' -j DROP',
-                     match % '8100' + ' -s 10.0.0.2 -j RETURN', match % '8100' + ' -s 10.0.0.3 -j RETURN', match % '8100' + ' -j DROP']
-    # Docker publishes no worker port for other hosts: no chain.
-    assert firewall_rules(variables(firewall_worker_ports=[8000], firewall_fronts=['10.0.0.2']), docker=True) == []
-
-
-@pytest.mark.parametrize('address', ['10.0.0.0/24', '10.0.0.1 -j ACCEPT', 'localhost', 7])
-def test_docker_user_refuses_an_address_that_is_not_one(address):
-    with pytest.raises(AnsibleFilterError, match="firewall_docker_address %r is not '' or an IPv4 address" % (address,)):
-        firewall_rules(variables(firewall_worker_ports=[8000], firewall_docker_address=address), docker=True)
 
 
 @pytest.mark.parametrize('more, message', [
