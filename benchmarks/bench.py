@@ -3,7 +3,8 @@ it) behind nginx and HAProxy configured by the collection's own templates (roles
 wrk on loopback. Each figure is a ratio or a difference measured in this one run, on this machine:
 
 1. worker scaling: an endpoint that waits 50 ms, 1, 2, 4 and 8 workers, keep-alive clients: throughput as a
-   fraction of the limit (workers x 20 requests per second);
+   fraction of the limit (workers x 20 requests per second); beside it, one worker asked straight (plumber's
+   own ceiling, with a new connection per request as HAProxy asks, and over one kept-alive connection);
 2. proxy overhead: a trivial endpoint through the whole front with keep-alive clients, against one worker
    asked straight with a new connection per request (what a client without the front pays);
 3. head-of-line blocking: 2-second requests and fast ones mixed on 4 workers; the fast ones' 99th percentile
@@ -196,7 +197,8 @@ def main():
     if set(modes) - set(hosts.MODES):
         parser.error('--modes: %s is not one of %s' % (', '.join(sorted(set(modes) - set(hosts.MODES))), ', '.join(hosts.MODES)))
     seconds = 3 if options.quick else 10
-    results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'worker_alone': {}, 'overhead': {}, 'hol': {}}
+    results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'worker_alone': {}, 'worker_alone_fresh': {},
+               'overhead': {}, 'hol': {}}
     results['hosts'] = hosts.run(modes)
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(workdir)
@@ -209,10 +211,15 @@ def main():
                 limit = count * 20.0
                 results['scaling'].append(dict(run, workers=count, limit=limit, fraction=run['rps'] / limit))
                 print('scaling %d workers: %.1f req/s of %.0f (%.3f)' % (count, run['rps'], limit, run['rps'] / limit), flush=True)
-            # The same endpoint on one worker without the front: what R and plumber themselves leave of the limit.
+            # The same endpoint on one worker without the front: what R and plumber themselves leave of the limit,
+            # over one kept-alive connection and with a new connection per request (as HAProxy asks the workers).
             alone = wrk('http://127.0.0.1:%d/wait' % WORKERS[0], seconds)
             results['worker_alone'] = dict(alone, fraction=alone['rps'] / 20.0)
             print('one worker alone, no front: %.1f req/s of 20 (%.3f)' % (alone['rps'], alone['rps'] / 20.0), flush=True)
+            fresh = wrk('http://127.0.0.1:%d/wait' % WORKERS[0], seconds, headers=['Connection: close'])
+            results['worker_alone_fresh'] = dict(fresh, fraction=fresh['rps'] / 20.0)
+            print('one worker alone, no front, a new connection per request: %.1f req/s of 20 (%.3f)'
+                  % (fresh['rps'], fresh['rps'] / 20.0), flush=True)
             bench.front(1)
             stack = wrk('http://127.0.0.1:%d/bench/trivial' % FRONT, seconds)
             direct = wrk('http://127.0.0.1:%d/trivial' % WORKERS[0], seconds, headers=['Connection: close'])
@@ -241,15 +248,17 @@ def report(results, out):
     for run in scaling:
         rows.append('| 1. %d worker%s, 50 ms endpoint: throughput / (workers x 20 req/s) | %.3f (%.1f req/s) | >= 0.95 |'
                     % (run['workers'], '' if run['workers'] == 1 else 's', run['fraction'], run['rps']))
-    alone = results['worker_alone']
-    rows.append('| 1. for comparison: 1 worker asked straight, no front (keep-alive) | %.3f (%.1f req/s) | |'
+    alone, fresh = results['worker_alone'], results['worker_alone_fresh']
+    rows.append('| 1. for comparison: 1 worker asked straight, no front, a new connection per request (plumber\'s own ceiling) '
+                '| %.3f (%.1f req/s) | |' % (fresh['fraction'], fresh['rps']))
+    rows.append('| 1. for comparison: 1 worker asked straight, no front, one kept-alive connection | %.3f (%.1f req/s) | |'
                 % (alone['fraction'], alone['rps']))
     rows.append('| 2. trivial request: front with keep-alive minus one worker with a new connection | %+.2f ms (%.2f vs %.2f) | <= 1 ms |'
                 % (overhead['added_ms'], overhead['stack']['mean_ms'], overhead['direct']['mean_ms']))
     rows.append('| 3. fast requests beside 2 s ones, p99: front / plain nginx round-robin | %.1f ms / %.1f ms | <= 10 ms |'
                 % (hol['front']['p99_ms'], hol['plain nginx']['p99_ms']))
     rows += hosts.rows(results['hosts'])
-    errors = sum(run['errors'] for run in scaling) + alone['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
+    errors = sum(run['errors'] for run in scaling) + alone['errors'] + fresh['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
         run['errors'] for run in hol.values())
     table = '\n'.join(rows)
     print('\n' + table + '\n\nfailed requests: %d' % errors)
@@ -271,6 +280,7 @@ def plots(results, out):
     figure, axes = plt.subplots(figsize=(5, 3.2))
     axes.bar([str(run['workers']) for run in scaling], [run['fraction'] for run in scaling], color='#4c72b0')
     axes.axhline(0.95, color='#c44e52', linestyle='--', label='target 0.95')
+    axes.axhline(results['worker_alone_fresh']['fraction'], color='#555555', linestyle=':', label='1 worker alone, new connections')
     axes.set_ylim(0, 1.05)
     axes.set_xlabel('R workers')
     axes.set_ylabel('throughput / (workers x 20 req/s)')
