@@ -52,9 +52,10 @@ options:
       state:
         description:
           - V(directory) creates the directory (with its missing parents) when it does not exist. V(file) writes
-            O(files[].content) or O(files[].secret_content).
+            O(files[].content) or O(files[].secret_content). V(absent) removes a file or a symbolic link (not followed);
+            a directory is refused.
         type: str
-        choices: [file, directory]
+        choices: [file, directory, absent]
         default: file
       content:
         description:
@@ -76,8 +77,9 @@ options:
         type: str
       mode:
         description:
-          - Octal permissions, for example V('0644'). Unchanged when not set (the umask's for a new entry).
-        type: str
+          - Octal permissions as a string, for example V('0644') (an unquoted C(0644) that YAML read as a number is taken
+            as that number). Unchanged when not set (the umask's for a new entry).
+        type: raw
       validate:
         description:
           - Command that checks a new content before it replaces the file, the temporary file's path in place of
@@ -127,7 +129,7 @@ files:
       description: The entry's path.
       type: str
     state:
-      description: V(file) or V(directory).
+      description: V(file), V(directory) or V(absent).
       type: str
     changed:
       description: Whether the entry was (or, in check mode, would be) created or changed.
@@ -160,8 +162,9 @@ class Entry:
 
     def __init__(self, module, spec):
         self.module, self.spec = module, spec
-        self.path = os.path.realpath(spec['path']) if os.path.islink(spec['path']) else spec['path']
         self.state = spec['state']
+        follow = self.state != 'absent' and os.path.islink(spec['path'])
+        self.path = os.path.realpath(spec['path']) if follow else spec['path']
         self.data = None
         self.uid = self.gid = self.mode = None
         self.exists = False
@@ -182,9 +185,19 @@ class Entry:
                 self.fail('a file needs exactly one of content and secret_content')
             self.data = to_bytes(spec[given[0]], errors='surrogate_or_strict')
         elif spec['content'] is not None or spec['secret_content'] is not None or spec['validate']:
-            self.fail('a directory takes no content, secret_content or validate')
-        if spec['mode'] is not None:
-            if not MODE.match(spec['mode']):
+            self.fail('a %s takes no content, secret_content or validate' % ('directory' if self.state == 'directory' else 'removal'))
+        if self.state == 'absent':
+            if any(spec[key] is not None for key in ('owner', 'group', 'mode')):
+                self.fail('a removal takes no owner, group or mode')
+            self.exists = os.path.lexists(to_bytes(self.path, errors='surrogate_or_strict'))
+            if self.exists and not os.path.islink(self.path) and os.path.isdir(self.path):
+                self.fail('is a directory; only a file or a link is removed')
+            return
+        if isinstance(spec['mode'], int) and not isinstance(spec['mode'], bool) and 0 <= spec['mode'] <= 0o7777:
+            # An unquoted 0644 in YAML is already the number.
+            self.mode = spec['mode']
+        elif spec['mode'] is not None:
+            if not MODE.match(str(spec['mode'])):
                 self.fail("mode must be octal digits such as '0644', got %r" % spec['mode'])
             self.mode = int(spec['mode'], 8)
         if spec['owner'] is not None:
@@ -229,6 +242,8 @@ class Entry:
 
     @property
     def changed(self):
+        if self.state == 'absent':
+            return self.exists
         return not self.exists or self.content_changes or self.attributes_change()
 
     def prepare(self):
@@ -257,6 +272,9 @@ class Entry:
     def apply(self):
         if not self.changed:
             return
+        if self.state == 'absent':
+            os.unlink(self.path)
+            return
         if self.state == 'directory' and not self.exists:
             os.makedirs(self.path)
         if self.tmp:
@@ -272,6 +290,11 @@ class Entry:
     def diff(self):
         """The entry's diffs: content (not for secret_content), attributes, creation of a directory."""
         diffs = []
+        if self.state == 'absent':
+            if self.exists:
+                diffs.append({'before_header': self.path, 'after_header': self.path,
+                              'before': {'path': self.path, 'state': 'file'}, 'after': {'path': self.path, 'state': 'absent'}})
+            return diffs
         if self.state == 'directory' and not self.exists:
             diffs.append({'before_header': self.path, 'after_header': self.path,
                           'before': {'path': self.path, 'state': 'absent'}, 'after': {'path': self.path, 'state': 'directory'}})
@@ -297,12 +320,12 @@ def main():
         argument_spec=dict(
             files=dict(type='list', elements='dict', required=True, options=dict(
                 path=dict(type='path', required=True),
-                state=dict(type='str', choices=['file', 'directory'], default='file'),
+                state=dict(type='str', choices=['file', 'directory', 'absent'], default='file'),
                 content=dict(type='str'),
                 secret_content=dict(type='str', no_log=True),
                 owner=dict(type='str'),
                 group=dict(type='str'),
-                mode=dict(type='str'),
+                mode=dict(type='raw'),
                 validate=dict(type='str'),
             )),
         ),

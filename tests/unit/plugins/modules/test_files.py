@@ -131,3 +131,26 @@ def test_bad_input_names_the_entry_and_changes_nothing(tmp_path, entry, message)
 def test_a_file_in_a_directory_of_the_same_run(tmp_path):
     result = run([{'path': str(tmp_path / 'a' / 'b'), 'state': 'directory'}, {'path': str(tmp_path / 'a' / 'b' / 'f'), 'content': 'x'}])
     assert result['changed'] and (tmp_path / 'a' / 'b' / 'f').read_text() == 'x'
+
+
+def test_removes_a_link_not_its_target(tmp_path):
+    (tmp_path / 'target').write_text('keep')
+    (tmp_path / 'link').symlink_to(tmp_path / 'target')
+    entry = [{'path': str(tmp_path / 'link'), 'state': 'absent'}]
+    check = run(entry, check=True, diff=True)
+    assert check['changed'] and (tmp_path / 'link').is_symlink()
+    assert check['diff'][0]['after'] == {'path': str(tmp_path / 'link'), 'state': 'absent'}
+    assert run(entry)['changed'] and not (tmp_path / 'link').is_symlink() and (tmp_path / 'target').read_text() == 'keep'
+    again = run(entry, diff=True)
+    assert not again['changed'] and again['diff'] == []
+
+
+def test_a_directory_is_not_removed(tmp_path):
+    (tmp_path / 'dir').mkdir()
+    failed = run([{'path': str(tmp_path / 'dir'), 'state': 'absent'}], expect=AnsibleFailJson)
+    assert 'is a directory; only a file or a link is removed' in failed['msg'] and (tmp_path / 'dir').is_dir()
+
+
+def test_a_mode_that_yaml_read_as_a_number(tmp_path):
+    run([{'path': str(tmp_path / 'f'), 'content': 'x', 'mode': 0o640}])
+    assert mode_of(tmp_path / 'f') == '0640'
