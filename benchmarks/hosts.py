@@ -197,7 +197,7 @@ def run(modes):
     results = []
     for mode in modes:
         with tempfile.TemporaryDirectory() as workdir:
-            print('%s: a server container, site.yml twice, deploy.yml three times under load ...' % mode, flush=True)
+            print('%s: a server container, site.yml cold and three times again, deploy.yml three times under load ...' % mode, flush=True)
             results.append(measure(mode, workdir))
     return results
 
