@@ -166,6 +166,7 @@ class Entry:
         follow = self.state != 'absent' and os.path.islink(spec['path'])
         self.path = os.path.realpath(spec['path']) if follow else spec['path']
         self.data = None
+        self.before = b''
         self.uid = self.gid = self.mode = None
         self.exists = False
         self.content_changes = False
@@ -184,6 +185,8 @@ class Entry:
             if len(given) != 1:
                 self.fail('a file needs exactly one of content and secret_content')
             self.data = to_bytes(spec[given[0]], errors='surrogate_or_strict')
+            if spec['validate'] and '%s' not in spec['validate']:
+                self.fail('validate must contain %%s, got %r' % spec['validate'])
         elif spec['content'] is not None or spec['secret_content'] is not None or spec['validate']:
             self.fail('a %s takes no content, secret_content or validate' % ('directory' if self.state == 'directory' else 'removal'))
         if self.state == 'absent':
@@ -255,8 +258,6 @@ class Entry:
             out.write(self.data)
         self.set_attributes(self.tmp)
         if self.spec['validate']:
-            if '%s' not in self.spec['validate']:
-                self.fail('validate must contain %%s, got %r' % self.spec['validate'])
             rc, out, err = self.module.run_command(self.spec['validate'] % shlex.quote(self.tmp), use_unsafe_shell=False)
             if rc != 0:
                 self.module.fail_json(msg='files: %s: the new content fails %r (exit %d): %s' % (
@@ -304,7 +305,7 @@ class Entry:
                               'before': '', 'after': '(secret content changed, not shown)\n'})
             else:
                 diffs.append({'before_header': self.path, 'after_header': self.path,
-                              'before': to_native(getattr(self, 'before', b''), errors='surrogate_or_strict'),
+                              'before': to_native(self.before, errors='surrogate_or_strict'),
                               'after': to_native(self.data, errors='surrogate_or_strict')})
         if self.exists and self.attributes_change():
             shown = {'owner': str, 'group': str, 'mode': lambda value: '%04o' % value}

@@ -118,6 +118,7 @@ def test_a_failing_check_stops_at_its_file(tmp_path):
     ({'path': '/PLACE/f', 'content': 'x', 'owner': 'no-such-user-here'}, "owner 'no-such-user-here' does not exist"),
     ({'path': '/PLACE/missing/f', 'content': 'x'}, 'its directory /PLACE/missing does not exist'),
     ({'path': '/PLACE', 'content': 'x'}, 'exists and is not a regular file'),
+    ({'path': '/PLACE/f', 'content': 'x', 'validate': 'true'}, "validate must contain %s, got 'true'"),
 ])
 def test_bad_input_names_the_entry_and_changes_nothing(tmp_path, entry, message):
     entry = {key: value.replace('/PLACE', str(tmp_path)) for key, value in entry.items()}
