@@ -17,6 +17,7 @@ description:
     unchanged code changes nothing.
   - The order in which releases became current is kept in C(<path>/releases/history), one release per line, the current
     one last. O(state=rollback) goes back along it.
+  - A release directory whose files were changed on the host is made whole again, and that counts as a change.
   - Keeps the O(keep) releases that were current most recently and removes the other directories under C(releases),
     except the one that was current when the module started (workers may still run it; the next run removes it).
   - A C(current) that is a directory (the layout of plumber.hosting before releases) becomes the first release.
@@ -124,6 +125,8 @@ class ApiRelease(object):
         self.current = os.path.join(self.path, 'current')
         self.history_file = os.path.join(self.releases, 'history')
         self.check = module.check_mode
+        # A release directory whose files were changed by hand, made whole again.
+        self.repaired = False
 
     def fail(self, msg, **kwargs):
         self.module.fail_json(msg=msg, **kwargs)
@@ -189,7 +192,7 @@ class ApiRelease(object):
         history = [name for name in history if name in keep]
         # The release current at the start stays: workers may still run it until they restart.
         removed = [name for name in self.listed_releases() if name not in keep and name != previous]
-        changed = legacy or release != previous or bool(removed) or history != stored
+        changed = legacy or self.repaired or release != previous or bool(removed) or history != stored
         if changed and not self.check:
             self.apply(legacy, previous, release, history, removed)
         diff = dict(before='current: %s\n' % (previous or '(none)'),
@@ -204,8 +207,10 @@ class ApiRelease(object):
             self.fail('src %s is not a directory' % src)
         release = release_name(src)
         target = os.path.join(self.releases, release)
-        if os.path.isdir(target) and release_name(target) == release:
-            return release
+        if os.path.isdir(target):
+            if release_name(target) == release:
+                return release
+            self.repaired = True
         if not self.check:
             os.makedirs(self.releases, mode=0o755, exist_ok=True)
             staging = tempfile.mkdtemp(prefix='.new-', dir=self.releases)

@@ -11,6 +11,7 @@ version_added: 0.1.0
 description:
   - Polls C(GET http://HOST:PORT/PATH) on every port of O(ports) until each worker answers with one of O(status_codes),
     and fails when one does not within O(timeout) seconds. Meant to run right after the workers of an API (re)started.
+  - With O(paths), every path on every port: one run for the health paths of several APIs behind one front.
   - Polls every O(interval) seconds; there is no fixed wait. A worker counts as up from its first good answer.
   - The failure message names the ports, the URL and the last error, followed by the output of O(log_command) for every
     worker that did not come up, so that it explains itself without C(-v).
@@ -50,9 +51,15 @@ options:
     choices: [http, https]
     default: http
   path:
-    description: Health path of the workers; a leading C(/) is added when missing.
+    description:
+      - Health path of the workers; a leading C(/) is added when missing. V(/healthz) when neither O(path) nor O(paths) is
+        set.
     type: str
-    default: /healthz
+  paths:
+    description:
+      - Several paths, each asked on every port, instead of O(path).
+    type: list
+    elements: str
   timeout:
     description:
       - Seconds all workers have to answer, counted from the start of the task. With V(0), every worker is asked once.
@@ -98,6 +105,11 @@ EXAMPLES = r"""
     timeout: 60
     log_command: journalctl -u plumber-sales@{port} -n 30 --no-pager
 
+- name: Wait until both APIs answer through the front on port 80
+  plumber.hosting.wait_for_workers:
+    ports: [80]
+    paths: [/sales/healthz, /stock/healthz]
+
 - name: Wait for pm2 workers, and make sure they stay up for 5 seconds
   plumber.hosting.wait_for_workers:
     ports: "{{ range(8101, 8105) | list }}"
@@ -107,7 +119,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 workers:
-  description: One entry per port, in the order of O(ports).
+  description: One entry per port (and path), in the order of O(ports) (then O(paths)).
   returned: always
   type: list
   elements: dict
@@ -116,6 +128,10 @@ workers:
       description: Port of the worker.
       type: int
       sample: 8001
+    path:
+      description: The path asked.
+      type: str
+      sample: /healthz
     up:
       description: Whether the worker answered with one of O(status_codes) (and, with O(min_uptime), kept doing so).
       type: bool
@@ -157,8 +173,9 @@ LOG_TIMEOUT = 30
 
 
 class Worker:
-    def __init__(self, port, url):
+    def __init__(self, port, path, url):
         self.port = port
+        self.path = path
         self.url = url
         self.up = False
         self.status = None
@@ -166,7 +183,7 @@ class Worker:
         self.error = None
 
     def result(self):
-        return dict(port=self.port, up=self.up, status=self.status, elapsed=self.elapsed, error=self.error)
+        return dict(port=self.port, path=self.path, up=self.up, status=self.status, elapsed=self.elapsed, error=self.error)
 
 
 class Waiter:
@@ -178,12 +195,16 @@ class Waiter:
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host
         self.base = '%s://%s:' % (params['scheme'], host)
-        self.path = '/' + params['path'].lstrip('/')
+        paths = []
+        for path in params['paths'] or [params['path'] or '/healthz']:
+            path = '/' + path.lstrip('/')
+            if path not in paths:
+                paths.append(path)
         ports = []
         for port in params['ports']:
             if port not in ports:
                 ports.append(port)
-        self.workers = [Worker(port, self.url(port)) for port in ports]
+        self.workers = [Worker(port, path, self.url(port, path)) for port in ports for path in paths]
         self.timeout = params['timeout']
         self.interval = params['interval']
         self.status_codes = params['status_codes']
@@ -191,8 +212,8 @@ class Waiter:
         self.log_command = params['log_command']
         self.start = time.monotonic()
 
-    def url(self, port):
-        return '%s%s%s' % (self.base, port, self.path)
+    def url(self, port, path):
+        return '%s%s%s' % (self.base, port, path)
 
     def since_start(self):
         return round(time.monotonic() - self.start, 3)
@@ -273,15 +294,18 @@ class Waiter:
 
     def fail(self, failed, what):
         """Fail for the workers in failed; what says what they did, with {url} for the URL."""
-        ports = ', '.join(str(worker.port) for worker in failed)
+        ports = ', '.join(sorted(set(str(worker.port) for worker in failed), key=int))
+        paths = set(worker.path for worker in failed)
         if len(failed) == 1:
             reason = failed[0].error
         else:
-            reason = '; '.join('%d: %s' % (worker.port, worker.error) for worker in failed)
-        url = failed[0].url if len(failed) == 1 else self.url('<port>')
+            reason = '; '.join('%s: %s' % (worker.port if len(paths) == 1 else worker.url, worker.error) for worker in failed)
+        url = failed[0].url if len(failed) == 1 else self.url('<port>', paths.pop() if len(paths) == 1 else '<path>')
         msg = 'worker(s) on port(s) %s %s: %s' % (ports, what.replace('{url}', url), reason)
         if self.log_command:
-            msg += ''.join('\n\n' + self.log(worker) for worker in failed)
+            # One log per port, however many paths failed on it.
+            first = dict((worker.port, worker) for worker in reversed(failed))
+            msg += ''.join('\n\n' + self.log(first[port]) for port in sorted(first))
         self.module.fail_json(msg=msg, workers=[worker.result() for worker in self.workers], elapsed=self.since_start())
 
     def run(self):
@@ -301,19 +325,23 @@ def main():
             ports=dict(type='list', elements='int', required=True),
             host=dict(type='str', default='127.0.0.1'),
             scheme=dict(type='str', default='http', choices=['http', 'https']),
-            path=dict(type='str', default='/healthz'),
+            path=dict(type='str'),
+            paths=dict(type='list', elements='str'),
             timeout=dict(type='int', default=60),
             interval=dict(type='float', default=0.25),
             status_codes=dict(type='list', elements='int', default=[200]),
             log_command=dict(type='str'),
             min_uptime=dict(type='float', default=0),
         ),
+        mutually_exclusive=[('path', 'paths')],
         supports_check_mode=True,
     )
     params = module.params
     bad_ports = [port for port in params['ports'] if not 1 <= port <= 65535]
     if not params['ports'] or bad_ports:
         module.fail_json(msg='ports must be a non-empty list of ports from 1 to 65535, got %s' % params['ports'])
+    if params['paths'] is not None and not params['paths']:
+        module.fail_json(msg='paths must not be empty')
     if not params['status_codes']:
         module.fail_json(msg='status_codes must not be empty')
     for name in ('timeout', 'min_uptime'):

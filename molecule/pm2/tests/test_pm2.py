@@ -63,6 +63,9 @@ def serving_pid(host, worker):
     return int(out)
 
 
+TRACES = '/etc/ansible/facts.d/plumber_hosting_%s.fact'
+
+
 def test_switching_to_systemd_and_back_leaves_one_set_of_workers(host, play):
     """site.yml retires the other process managers' workers: after a switch, the new manager's
     workers hold the ports (not the old ones, still answering), and nothing of the old one is left."""
@@ -77,10 +80,13 @@ def test_switching_to_systemd_and_back_leaves_one_set_of_workers(host, play):
         main_pid = int(host.check_output('systemctl show --property MainPID --value %s', unit))
         assert serving_pid(host, name) == main_pid, unit
     assert host.run('pgrep -u plumber -f PM2').rc != 0
+    # The traces site.yml retires by: systemd's now, pm2's gone with its workers.
+    assert host.file(TRACES % 'systemd').exists and not host.file(TRACES % 'pm2').exists
 
     back = play('converge.yml')
     assert back.rc == 0, back
     assert pm2.is_running and pm2.is_enabled
+    assert host.file(TRACES % 'pm2').exists and not host.file(TRACES % 'systemd').exists
     assert host.run('ls /etc/systemd/system/plumber-*@.service').rc != 0
     assert host.run("systemctl list-units --no-legend 'plumber-*@*.service' | grep -q running").rc != 0
     processes = jlist(host)

@@ -106,6 +106,18 @@ def test_a_release_changed_by_hand_is_made_whole_again(api):
     assert (api / 'current' / 'plumber.R').read_text() == 'a'
 
 
+def test_the_current_release_changed_by_hand_is_a_change_and_made_whole_again(api):
+    first = code(api, 'a')
+    release(api)
+    (api / 'releases' / first / 'plumber.R').write_text('edited')
+    planned = release(api, check=True)
+    assert planned['changed'] and planned['release'] == planned['previous'] == first
+    assert (api / 'current' / 'plumber.R').read_text() == 'edited'
+    result = release(api)
+    assert result['changed'] and (api / 'current' / 'plumber.R').read_text() == 'a'
+    assert not release(api)['changed']
+
+
 def test_a_current_directory_of_the_layout_before_releases_becomes_the_first_release(api):
     (api / 'current').mkdir()
     (api / 'current' / 'plumber.R').write_text('old')

@@ -130,12 +130,12 @@ def run_module(monkeypatch):
     return run
 
 
-def up(port, elapsed=0.0, status=200):
-    return dict(port=port, up=True, status=status, elapsed=elapsed, error=None)
+def up(port, elapsed=0.0, status=200, path='/healthz'):
+    return dict(port=port, path=path, up=True, status=status, elapsed=elapsed, error=None)
 
 
-def down(port, error, status=None, elapsed=None):
-    return dict(port=port, up=False, status=status, elapsed=elapsed, error=error)
+def down(port, error, status=None, elapsed=None, path='/healthz'):
+    return dict(port=port, path=path, up=False, status=status, elapsed=elapsed, error=error)
 
 
 # --- cases that succeed --------------------------------------------------------------------
@@ -187,7 +187,15 @@ SUCCESS = [
         id='host, path without slash and duplicate ports',
         params=dict(ports=[9000, 9000], host='10.0.0.5', path='status/ready'),
         answers={url(9000, '/status/ready', '10.0.0.5'): [200]},
-        workers=[up(9000)],
+        workers=[up(9000, path='/status/ready')],
+    ),
+    dict(
+        id='several paths on one port (the APIs behind a front), each asked until it answers',
+        params=dict(ports=[80], paths=['/sales/healthz', 'stock/healthz', '/sales/healthz']),
+        answers={url(80, '/sales/healthz'): [200], url(80, '/stock/healthz'): [REFUSED, 200]},
+        workers=[up(80, path='/sales/healthz'), up(80, elapsed=0.25, path='/stock/healthz')],
+        requests={url(80, '/sales/healthz'): 1, url(80, '/stock/healthz'): 2},
+        sleeps=[0.25],
     ),
     dict(
         id='IPv6 host gets brackets',
@@ -312,6 +320,19 @@ FAILURE = [
              'log of the worker on port 8003 (pm2 logs sales-8003 --lines 30 --nostream):\nsales-8003 | listening'),
     ),
     dict(
+        id='several paths fail on one port: each named by its URL, the log shown once',
+        params=dict(ports=[80], paths=['/a/healthz', '/b/healthz', '/c/healthz'], timeout=1,
+                    log_command='journalctl --unit nginx --lines 20'),
+        answers={url(80, '/a/healthz'): [502], url(80, '/b/healthz'): [200], url(80, '/c/healthz'): [REFUSED]},
+        table=[(log_cmd('journalctl', '--unit', 'nginx', '--lines', '20'), (0, 'nginx: upstream down\n', ''))],
+        msg=('worker(s) on port(s) 80 did not answer GET http://127.0.0.1:<port><path> within 1s: '
+             'http://127.0.0.1:80/a/healthz: answered HTTP 502, expected 200; '
+             'http://127.0.0.1:80/c/healthz: [Errno 111] Connection refused\n\n'
+             'log of the worker on port 80 (journalctl --unit nginx --lines 20):\nnginx: upstream down'),
+        workers=[down(80, 'answered HTTP 502, expected 200', status=502, path='/a/healthz'), up(80, path='/b/healthz'),
+                 down(80, '[Errno 111] Connection refused', path='/c/healthz')],
+    ),
+    dict(
         id='log command failing: its exit code and output',
         params=dict(ports=[8001], timeout=1, log_command='journalctl -u "plumber sales@{port}"'),
         answers={url(8001): [REFUSED]},
@@ -359,6 +380,18 @@ FAILURE = [
         params=dict(ports=[]),
         answers={},
         msg='ports must be a non-empty list of ports from 1 to 65535, got []',
+    ),
+    dict(
+        id='path and paths together',
+        params=dict(ports=[80], path='/healthz', paths=['/a/healthz']),
+        answers={},
+        msg='parameters are mutually exclusive: path|paths',
+    ),
+    dict(
+        id='empty paths',
+        params=dict(ports=[80], paths=[]),
+        answers={},
+        msg='paths must not be empty',
     ),
     dict(
         id='interval 0',
