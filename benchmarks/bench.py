@@ -3,8 +3,9 @@ it) behind nginx and HAProxy configured by the collection's own templates (roles
 wrk on loopback. Each figure is a ratio or a difference measured in this one run, on this machine:
 
 1. worker scaling: an endpoint that waits 50 ms, 1, 2, 4 and 8 workers, keep-alive clients: throughput as a
-   fraction of the limit (workers x 20 requests per second); beside it, one worker asked straight (plumber's
-   own ceiling, with a new connection per request as HAProxy asks, and over one kept-alive connection);
+   fraction of the limit (workers x 20 requests per second); beside it, one worker asked straight (with a new
+   connection per request as HAProxy asks, and over one kept-alive connection), and plumber's own ceiling: the
+   same API under a bare `plumb()` + `pr_run()`, none of the collection's code, asked straight;
 2. proxy overhead: a trivial endpoint through the whole front with keep-alive clients, against one worker
    asked straight with a new connection per request (what a client without the front pays);
 3. head-of-line blocking: 2-second requests and fast ones mixed on 4 workers; the fast ones' 99th percentile
@@ -38,6 +39,7 @@ NGINX_IMAGE = 'plumber-hosting-test/nginx:latest'
 HAPROXY_IMAGE = 'plumber-hosting-test/haproxy:latest'
 FRONT, BALANCER, PLAIN = 19080, 19081, 19090
 WORKERS = [19101 + n for n in range(8)]
+BARE = 19110
 API = '''#* @get /trivial
 function() list(ok = TRUE)
 
@@ -58,6 +60,11 @@ args <- commandArgs(trailingOnly = TRUE)
 port <- as.integer(args[[1L]])
 pr <- .plumber_hosting$load_api(dir = args[[2L]], health = "/healthz", name = "bench", worker = port)
 plumber::pr_run(pr, host = "127.0.0.1", port = port, docs = FALSE, quiet = TRUE)
+'''
+# plumber alone, as its documentation runs an API: no loader, no health route.
+BARE_RUN = '''args <- commandArgs(trailingOnly = TRUE)
+pr <- plumber::plumb(file.path(args[[2L]], "plumber.R"))
+plumber::pr_run(pr, host = "127.0.0.1", port = as.integer(args[[1L]]), docs = FALSE, quiet = TRUE)
 '''
 # The book's recipe: nginx round-robin over the workers, nothing in between.
 PLAIN_NGINX = '''upstream bench {
@@ -111,13 +118,18 @@ class Bench:
             handle.write(API)
         with open(os.path.join(workdir, 'run.R'), 'w', encoding='utf-8') as handle:
             handle.write(RUN)
+        with open(os.path.join(workdir, 'bare.R'), 'w', encoding='utf-8') as handle:
+            handle.write(BARE_RUN)
 
     def start_workers(self):
         for port in WORKERS:
             self.workers[port] = subprocess.Popen(['Rscript', os.path.join(self.workdir, 'run.R'), str(port), os.path.join(self.workdir, 'api')],
                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.workers[BARE] = subprocess.Popen(['Rscript', os.path.join(self.workdir, 'bare.R'), str(BARE), os.path.join(self.workdir, 'api')],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for port in WORKERS:
             wait_for('http://127.0.0.1:%d/healthz' % port)
+        wait_for('http://127.0.0.1:%d/trivial' % BARE)
 
     def container(self, name, image, *mounts):
         sh('docker', 'rm', '-f', name, check=False)
@@ -198,7 +210,7 @@ def main():
         parser.error('--modes: %s is not one of %s' % (', '.join(sorted(set(modes) - set(hosts.MODES))), ', '.join(hosts.MODES)))
     seconds = 3 if options.quick else 10
     results = {'machine': '%d CPUs' % os.cpu_count(), 'seconds': seconds, 'scaling': [], 'worker_alone': {}, 'worker_alone_fresh': {},
-               'overhead': {}, 'hol': {}}
+               'plumber_alone_fresh': {}, 'overhead': {}, 'hol': {}}
     results['hosts'] = hosts.run(modes)
     with tempfile.TemporaryDirectory() as workdir:
         bench = Bench(workdir)
@@ -220,6 +232,10 @@ def main():
             results['worker_alone_fresh'] = dict(fresh, fraction=fresh['rps'] / 20.0)
             print('one worker alone, no front, a new connection per request: %.1f req/s of 20 (%.3f)'
                   % (fresh['rps'], fresh['rps'] / 20.0), flush=True)
+            bare = wrk('http://127.0.0.1:%d/wait' % BARE, seconds, headers=['Connection: close'])
+            results['plumber_alone_fresh'] = dict(bare, fraction=bare['rps'] / 20.0)
+            print('plumb() + pr_run() alone, a new connection per request: %.1f req/s of 20 (%.3f)'
+                  % (bare['rps'], bare['rps'] / 20.0), flush=True)
             bench.front(1)
             stack = wrk('http://127.0.0.1:%d/bench/trivial' % FRONT, seconds)
             direct = wrk('http://127.0.0.1:%d/trivial' % WORKERS[0], seconds, headers=['Connection: close'])
@@ -248,8 +264,10 @@ def report(results, out):
     for run in scaling:
         rows.append('| 1. %d worker%s, 50 ms endpoint: throughput / (workers x 20 req/s) | %.3f (%.1f req/s) | >= 0.95 |'
                     % (run['workers'], '' if run['workers'] == 1 else 's', run['fraction'], run['rps']))
-    alone, fresh = results['worker_alone'], results['worker_alone_fresh']
-    rows.append('| 1. for comparison: 1 worker asked straight, no front, a new connection per request (plumber\'s own ceiling) '
+    alone, fresh, bare = results['worker_alone'], results['worker_alone_fresh'], results['plumber_alone_fresh']
+    rows.append('| 1. for comparison: plumber\'s own ceiling, the API under a bare plumb() + pr_run() (no code of this collection), '
+                'asked straight, a new connection per request | %.3f (%.1f req/s) | |' % (bare['fraction'], bare['rps']))
+    rows.append('| 1. for comparison: 1 worker (the collection\'s loader) asked straight, no front, a new connection per request '
                 '| %.3f (%.1f req/s) | |' % (fresh['fraction'], fresh['rps']))
     rows.append('| 1. for comparison: 1 worker asked straight, no front, one kept-alive connection | %.3f (%.1f req/s) | |'
                 % (alone['fraction'], alone['rps']))
@@ -258,7 +276,7 @@ def report(results, out):
     rows.append('| 3. fast requests beside 2 s ones, p99: front / plain nginx round-robin | %.1f ms / %.1f ms | <= 10 ms |'
                 % (hol['front']['p99_ms'], hol['plain nginx']['p99_ms']))
     rows += hosts.rows(results['hosts'])
-    errors = sum(run['errors'] for run in scaling) + alone['errors'] + fresh['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
+    errors = sum(run['errors'] for run in scaling) + alone['errors'] + fresh['errors'] + bare['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
         run['errors'] for run in hol.values())
     table = '\n'.join(rows)
     print('\n' + table + '\n\nfailed requests: %d' % errors)
@@ -280,7 +298,7 @@ def plots(results, out):
     figure, axes = plt.subplots(figsize=(5, 3.2))
     axes.bar([str(run['workers']) for run in scaling], [run['fraction'] for run in scaling], color='#4c72b0')
     axes.axhline(0.95, color='#c44e52', linestyle='--', label='target 0.95')
-    axes.axhline(results['worker_alone_fresh']['fraction'], color='#555555', linestyle=':', label='1 worker alone, new connections')
+    axes.axhline(results['plumber_alone_fresh']['fraction'], color='#555555', linestyle=':', label='plumber alone (its ceiling)')
     axes.set_ylim(0, 1.05)
     axes.set_xlabel('R workers')
     axes.set_ylabel('throughput / (workers x 20 req/s)')

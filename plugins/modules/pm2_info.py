@@ -10,8 +10,8 @@ short_description: List the pm2 processes of a user, with status, restarts and m
 version_added: 0.1.0
 description:
   - Reads C(pm2 jlist) of the user the module runs as (or of O(pm2_home)) and returns every process with its
-    status, restart count, memory and definition. Environment values are never returned, only the names the
-    M(plumber.hosting.pm2_process) module set.
+    status, restart count, memory and definition. Environment values are not returned, only the names the
+    M(plumber.hosting.pm2_process) module set, and the values of the variables O(env_values) names.
   - Does not start the pm2 daemon. When it is not running, the list is empty and RV(daemon_running) is false.
 author:
   - plumber.hosting contributors (@plumber-hosting)
@@ -33,6 +33,13 @@ options:
   pm2_home:
     description: pm2's directory (E(PM2_HOME)); default E(PM2_HOME) or C(~/.pm2) of the user the module runs as.
     type: path
+  env_values:
+    description:
+      - Names of environment variables whose values are returned with each process (RV(processes[].env)), among those
+        M(plumber.hosting.pm2_process) set. For values that are no secret, such as a revision.
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: plumber.hosting.pm2_process
 """
@@ -44,6 +51,14 @@ EXAMPLES = r"""
   become: true
   become_user: plumber
   register: workers
+
+- name: List them with the revision each one runs
+  plumber.hosting.pm2_info:
+    pm2_home: /srv/plumber/.pm2
+    env_values: [PLUMBER_REVISION]
+  become: true
+  become_user: plumber
+  register: revisions
 
 - name: Show the workers that keep crashing
   ansible.builtin.debug:
@@ -86,6 +101,11 @@ processes:
       description: Process id (0 when not running).
       type: int
       returned: always
+    env:
+      description: The variables of O(env_values) that M(plumber.hosting.pm2_process) set for the process, with their values.
+      type: dict
+      returned: always
+      sample: {PLUMBER_REVISION: 3f9a1c0b7d2e}
 """
 
 import time
@@ -96,6 +116,7 @@ from ansible_collections.plumber.hosting.plugins.module_utils._pm2 import (
     READ_ENVIRON,
     Pm2OutputError,
     daemon_running,
+    managed_env_names,
     output_tail,
     parse_jlist,
     pm2_home_of,
@@ -103,11 +124,20 @@ from ansible_collections.plumber.hosting.plugins.module_utils._pm2 import (
 )
 
 
+def shown_env(proc, names):
+    """The values of the variables in names that pm2_process set for the process (none for a process started otherwise)."""
+    pm2_env = proc.get('pm2_env') or {}
+    env = pm2_env.get('env') or {}
+    managed = managed_env_names(pm2_env) or []
+    return dict((name, str(env[name])) for name in names if name in managed and name in env)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             pm2_bin=dict(type='path', default='pm2'),
             pm2_home=dict(type='path'),
+            env_values=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -126,7 +156,7 @@ def main():
         # stdout is not returned: it holds the environment of every process, secrets included.
         module.fail_json(msg='could not parse the output of pm2 jlist: %s' % exc, cmd=cmd, rc=rc, stderr=output_tail(stderr))
     now_ms = time.time() * 1000
-    result['processes'] = [summarize(proc, now_ms) for proc in processes]
+    result['processes'] = [dict(summarize(proc, now_ms), env=shown_env(proc, module.params['env_values'])) for proc in processes]
     module.exit_json(**result)
 
 

@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Polls C(GET http://HOST:PORT/PATH) on every port of O(ports) until each worker answers with one of O(status_codes),
     and fails when one does not within O(timeout) seconds. Meant to run right after the workers of an API (re)started.
-  - With O(paths), every path on every port: one run for the health paths of several APIs behind one front.
+  - With O(paths), every path on every port, so that one run waits for the health paths of several APIs behind one front.
   - Polls every O(interval) seconds; there is no fixed wait. A worker counts as up from its first good answer.
   - The failure message names the ports, the URL and the last error, followed by the output of O(log_command) for every
     worker that did not come up, so that it explains itself without C(-v).

@@ -17,7 +17,7 @@ from ansible_collections.plumber.hosting.tests.unit.plugins.modules.utils import
 FIXTURE_DIR = os.path.join(os.path.dirname(__file__), 'fixtures', 'pm2')
 
 
-def run(monkeypatch, tmp_path, jlist, daemon=True, rc=0):
+def run(monkeypatch, tmp_path, jlist, daemon=True, rc=0, **params):
     calls = []
 
     def run_command(self, cmd, **kwargs):
@@ -28,7 +28,7 @@ def run(monkeypatch, tmp_path, jlist, daemon=True, rc=0):
     monkeypatch.setattr(AnsibleModule, 'run_command', run_command)
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, name, required=False: '/usr/bin/pm2')
     monkeypatch.setattr(pm2_info, 'daemon_running', lambda home: daemon)
-    result, raised = run_main(pm2_info, {'pm2_home': str(tmp_path)}, expect=(AnsibleExitJson, AnsibleFailJson))
+    result, raised = run_main(pm2_info, dict(params, pm2_home=str(tmp_path)), expect=(AnsibleExitJson, AnsibleFailJson))
     return dict(result, failed=raised is AnsibleFailJson), calls
 
 
@@ -59,6 +59,15 @@ def test_secrets_are_not_returned(monkeypatch, tmp_path):
         for key, value in (proc['pm2_env'].get('env') or {}).items():
             if key in ('GREETING', 'SECRET_TOKEN'):
                 assert value not in text
+
+
+def test_env_values_returns_only_the_named_variables_the_module_set(monkeypatch, tmp_path):
+    # GREETING is set by pm2_process on w8102; HOME is in pm2's environment of both but not set by the module.
+    result, _calls = run(monkeypatch, tmp_path, recorded('two-online'), env_values=['GREETING', 'HOME', 'MISSING'])
+    assert [(p['name'], p['env']) for p in result['processes']] == [('w8101', {}), ('w8102', {'GREETING': 'hello'})]
+    assert 's3cr3t-value' not in json.dumps(result)
+    result, _calls = run(monkeypatch, tmp_path, recorded('two-online'))
+    assert [p['env'] for p in result['processes']] == [{}, {}]
 
 
 def test_a_stopped_daemon_is_not_started(monkeypatch, tmp_path):
