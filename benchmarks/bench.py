@@ -276,8 +276,8 @@ def report(results, out):
     rows.append('| 3. fast requests beside 2 s ones, p99: front / plain nginx round-robin | %.1f ms / %.1f ms | <= 10 ms |'
                 % (hol['front']['p99_ms'], hol['plain nginx']['p99_ms']))
     rows += hosts.rows(results['hosts'])
-    errors = sum(run['errors'] for run in scaling) + alone['errors'] + fresh['errors'] + bare['errors'] + overhead['stack']['errors'] + overhead['direct']['errors'] + sum(
-        run['errors'] for run in hol.values())
+    errors = (sum(run['errors'] for run in scaling) + alone['errors'] + fresh['errors'] + bare['errors'] + overhead['stack']['errors']
+              + overhead['direct']['errors'] + sum(run['errors'] for run in hol.values()))
     table = '\n'.join(rows)
     print('\n' + table + '\n\nfailed requests: %d' % errors)
     os.makedirs(os.path.join(out, 'benchmarks'), exist_ok=True)
