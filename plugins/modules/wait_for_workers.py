@@ -195,15 +195,9 @@ class Waiter:
         if ':' in host and not host.startswith('['):
             host = '[%s]' % host
         self.base = '%s://%s:' % (params['scheme'], host)
-        paths = []
-        for path in params['paths'] or [params['path'] or '/healthz']:
-            path = '/' + path.lstrip('/')
-            if path not in paths:
-                paths.append(path)
-        ports = []
-        for port in params['ports']:
-            if port not in ports:
-                ports.append(port)
+        # Each once, in the order given.
+        paths = list(dict.fromkeys('/' + path.lstrip('/') for path in params['paths'] or [params['path'] or '/healthz']))
+        ports = list(dict.fromkeys(params['ports']))
         self.workers = [Worker(port, path, self.url(port, path)) for port in ports for path in paths]
         self.timeout = params['timeout']
         self.interval = params['interval']
@@ -300,7 +294,7 @@ class Waiter:
             reason = failed[0].error
         else:
             reason = '; '.join('%s: %s' % (worker.port if len(paths) == 1 else worker.url, worker.error) for worker in failed)
-        url = failed[0].url if len(failed) == 1 else self.url('<port>', paths.pop() if len(paths) == 1 else '<path>')
+        url = failed[0].url if len(failed) == 1 else self.url('<port>', next(iter(paths)) if len(paths) == 1 else '<path>')
         msg = 'worker(s) on port(s) %s %s: %s' % (ports, what.replace('{url}', url), reason)
         if self.log_command:
             # One log per port, however many paths failed on it.
