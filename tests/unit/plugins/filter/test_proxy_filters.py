@@ -1,10 +1,11 @@
-"""The filters proxy_backends and proxy_config (Ansible's errors, naming the variable and the value), and new_releases."""
+"""The filters proxy_backends and proxy_config (Ansible's errors, naming the variable and the value), new_releases and loaded_record."""
 
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.plumber.hosting.plugins.filter.loaded_record import FilterModule as RecordFilters
 from ansible_collections.plumber.hosting.plugins.filter.proxy_backends import FilterModule as BackendsFilters
 from ansible_collections.plumber.hosting.plugins.filter.new_releases import FilterModule as ReleasesFilters
 from ansible_collections.plumber.hosting.plugins.filter.proxy_config import FilterModule as ConfigFilters
@@ -12,6 +13,7 @@ from ansible_collections.plumber.hosting.plugins.filter.proxy_config import Filt
 proxy_backends = BackendsFilters().filters()['proxy_backends']
 proxy_config = ConfigFilters().filters()['proxy_config']
 new_releases = ReleasesFilters().filters()['new_releases']
+loaded_record = RecordFilters().filters()['loaded_record']
 
 
 def test_proxy_backends_builds_backends():
@@ -39,3 +41,28 @@ def test_new_releases_are_the_apis_this_run_switched_with_their_servers():
     assert new_releases(deployments, '127.0.0.1') == [{'name': 'hello', 'servers': ['127.0.0.1:8000', '127.0.0.1:8001']}]
     assert new_releases(deployments) == [{'name': 'hello', 'servers': []}]
     assert new_releases([]) == []
+
+
+def test_loaded_record_reads_the_checksums_and_leaves_other_files_out():
+    found = ['/var/lib/p/front-loaded/nginx.ab12', '/var/lib/p/front-loaded/haproxy.', '/var/lib/p/front-loaded/notes.txt',
+             '/var/lib/p/front-loaded-old/nginx.ffff', '/etc/users/hello.htpasswd']
+    reloads = [{'service': 'nginx', 'checksum': 'ab12'}, {'service': 'haproxy', 'checksum': '', 'signal': 'USR2'}]
+    assert loaded_record(found, '/var/lib/p/front-loaded', reloads) == {'checksums': {'nginx': 'ab12', 'haproxy': ''}, 'files': []}
+
+
+def test_loaded_record_writes_the_new_record_and_removes_the_old_one():
+    found = ['/r/nginx.ab12', '/r/haproxy.cd34', '/r/haproxy.0000']
+    reloads = [{'service': 'nginx', 'checksum': 'ab12'}, {'service': 'haproxy', 'checksum': 'ef56'}]
+    record = loaded_record(found, '/r', reloads)
+    assert record['checksums']['nginx'] == 'ab12'
+    assert record['files'] == [
+        {'path': '/r/nginx.ab12', 'content': '', 'owner': 'root', 'group': 'root', 'mode': '0644'},
+        {'path': '/r/haproxy.ef56', 'content': '', 'owner': 'root', 'group': 'root', 'mode': '0644'},
+        {'path': '/r/haproxy.cd34', 'state': 'absent'},
+        {'path': '/r/haproxy.0000', 'state': 'absent'},
+    ]
+
+
+def test_loaded_record_of_a_new_host_writes_every_service():
+    record = loaded_record([], '/r', [{'service': 'nginx', 'checksum': 'ab12'}])
+    assert record == {'checksums': {}, 'files': [{'path': '/r/nginx.ab12', 'content': '', 'owner': 'root', 'group': 'root', 'mode': '0644'}]}
