@@ -68,9 +68,16 @@ TRACES = '/etc/ansible/facts.d/plumber_hosting_%s.fact'
 
 def test_switching_to_systemd_and_back_leaves_one_set_of_workers(host, play):
     """site.yml retires the other process managers' workers: after a switch, the new manager's
-    workers hold the ports (not the old ones, still answering), and nothing of the old one is left."""
-    switched = play('converge.yml', extra_vars={'plumber_process_manager': 'systemd'})
+    workers hold the ports (not the old ones, still answering), and nothing of the old one is left.
+    The same run takes the host's front away (plumber_front: false): nginx and HAProxy stop, port 80
+    is free; the run back brings it back."""
+    switched = play('converge.yml', extra_vars={'plumber_process_manager': 'systemd', 'plumber_front': False})
     assert switched.rc == 0, switched
+    for service in ('nginx', 'haproxy'):
+        assert not host.service(service).is_running and not host.service(service).is_enabled, service
+    assert not host.file('/etc/nginx/conf.d/plumber.conf').exists
+    assert host.run('curl -s -o /dev/null http://127.0.0.1/').rc == 7  # connection refused
+    assert not host.file(TRACES % 'proxy').exists
     pm2 = host.service('pm2-plumber')
     assert not pm2.is_running and not pm2.is_enabled
     for name in WORKERS:
@@ -87,6 +94,8 @@ def test_switching_to_systemd_and_back_leaves_one_set_of_workers(host, play):
     assert back.rc == 0, back
     assert pm2.is_running and pm2.is_enabled
     assert host.file(TRACES % 'pm2').exists and not host.file(TRACES % 'systemd').exists
+    assert host.file(TRACES % 'proxy').exists
+    assert host.check_output("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1/greeter/healthz") == '200'
     assert host.run('ls /etc/systemd/system/plumber-*@.service').rc != 0
     assert host.run("systemctl list-units --no-legend 'plumber-*@*.service' | grep -q running").rc != 0
     processes = jlist(host)
