@@ -56,7 +56,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.plumber.hosting.plugins.module_utils._apis import NAME_RE
+from ansible_collections.plumber.hosting.plugins.module_utils._apis import NAME_RE, NAME_RULE
 from ansible_collections.plumber.hosting.plugins.module_utils._topology import SERVERS_GROUP
 
 
@@ -73,8 +73,8 @@ def api_names(value, var, groups, hostvars, required=True):
         raise AnsibleFilterError(usage)
     invalid = [name for name in names if not NAME_RE.match(name)]
     if invalid:
-        raise AnsibleFilterError("%s: %s %s (lower-case letters, digits and '-', starting with a letter, at most 32 characters)"
-                                 % (usage, ', '.join(repr(name) for name in invalid), 'is not an API name' if len(invalid) == 1 else 'are not API names'))
+        verb = 'is not an API name' if len(invalid) == 1 else 'are not API names'
+        raise AnsibleFilterError('%s: %s %s (%s)' % (usage, ', '.join(repr(name) for name in invalid), verb, NAME_RULE))
     hosted = set()
     for host in groups.get(SERVERS_GROUP) or []:
         for api in hostvars[host].get('plumber_apis') or []:

@@ -41,6 +41,8 @@ PROCESS_MANAGERS = {
 # before a final newline.
 # A unix user/unit name and a URL segment and a DNS label at once.
 NAME_RE = re.compile(r'^[a-z]([a-z0-9-]{0,30}[a-z0-9])?\Z')
+# NAME_RE in words, for the error messages.
+NAME_RULE = "lower-case letters, digits and '-', starting with a letter, at most 32 characters"
 # A URL path: segments of unreserved characters, none of them '.' or '..', at most MAX_PATH characters.
 MAX_PATH = 200
 _SEGMENT = r'(?!\.\.?(?:/|\Z))[A-Za-z0-9._~-]+'
@@ -177,8 +179,7 @@ def _validate_one(index, raw, var):
     api = result.validated_parameters
     name = api['name']
     if not NAME_RE.match(name):
-        raise APIError("%s.name %r is not a valid API name: use lower-case letters, digits and '-', "
-                       "starting with a letter, at most 32 characters (no '/', spaces or '_')" % (where, name))
+        raise APIError("%s.name %r is not a valid API name: use %s (no '/', spaces or '_')" % (where, name, NAME_RULE))
     if api['src'] is not None and any(ord(char) < 0x20 or ord(char) == 0x7f for char in api['src']):
         raise APIError('%s.src %r must be a directory path without control characters (newline, tab, NUL)' % (where, api['src']))
     if api['git'] is not None:

@@ -20,6 +20,7 @@ from ansible_collections.plumber.hosting.plugins.module_utils._apis import (
     ACCESS_DEFAULTS,
     MAX_RATE,
     NAME_RE,
+    NAME_RULE,
     ORIGIN_RE,
     PATH_RE,
     PROCESS_MANAGERS,
@@ -286,7 +287,7 @@ def validate_proxy(proxy, var='plumber_proxy'):
     for i, backend in enumerate(backends):
         at = where('backends[%d]' % i)
         _check(NAME_RE.match(backend['name']), at + '.name', backend['name'],
-               "is not a backend name: lower-case letters, digits and '-', starting with a letter, at most 32 characters")
+               'is not a backend name: ' + NAME_RULE)
         _check(PATH_RE.match(backend['path']), at + '.path', backend['path'],
                "is not a URL path prefix like '/hello' or '/' (leading '/', no trailing '/', no spaces or query)")
         _check(PATH_RE.match(backend['health']) and backend['health'] != '/', at + '.health', backend['health'],
